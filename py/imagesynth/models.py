@@ -54,8 +54,18 @@ class ModelProfile:
     edit_max_bytes: int = 4 * 1024 * 1024
     edit_square: bool = False  # edits and variations need a square image
     edit_requires_rgba: bool = False  # the image's alpha is its mask
+    #: longest upload edge worth sending for edits/variations (bigger inputs are downscaled
+    #: first: the model works at about its output size, and smaller uploads are faster); 0 = any
+    edit_max_edge: int = 0
+    #: the contract's limit for ``mask`` (a PNG "less than 4MB") on every model
+    edit_mask_max_bytes: int = 4 * 1024 * 1024
     transparent_background: bool = False
     preview_note: str = ""
+    # answers with ``usage`` and echoes the size/quality/background/output_format
+    # it used (the GPT image models; dall-e answers with ``data`` only)
+    reports_usage: bool = False
+    # /images/edits also takes a JSON body with ``images`` as URL/file references
+    edit_json: bool = False
 
     def params_for(self, operation: str) -> dict[str, tuple | None]:
         return {
@@ -86,6 +96,7 @@ _GPT_EDIT_LIMITS = dict(
     max_edit_images=16,
     edit_formats=("png", "jpeg", "webp"),
     edit_max_bytes=50 * 1024 * 1024,
+    edit_max_edge=2048,
 )
 
 
@@ -105,6 +116,8 @@ def _gpt(id: str, released: str, *, sizes: SizeRule | None = None, fidelity: boo
         streaming=True,
         max_partial_images=3,
         transparent_background=True,
+        reports_usage=True,
+        edit_json=True,
         **_GPT_EDIT_LIMITS,
         **kw,
     )
@@ -130,6 +143,7 @@ MODELS: dict[str, ModelProfile] = {
             response_format=True,
             edit_square=True,
             edit_requires_rgba=True,
+            edit_max_edge=1024,
         ),
         ModelProfile(
             id="dall-e-3",

@@ -1,16 +1,28 @@
 """Fitting input images to what a model accepts, before upload.
 
-Owner: imaging helper.  Uses only the ``Imaging`` interface, so it runs the
-same on Pillow and on the browser canvas.
+Uses only the ``Imaging`` interface, so it runs the same on Pillow and on the
+browser canvas.  Every fact about a model (formats, byte limits, square,
+longest useful edge) comes from its ``ModelProfile``; nothing here names a model.
+
+What is sent for an edit: the image (keeping any transparency, which is the
+API's own convention) and always an explicit mask, so the edit area is the same
+whichever convention the server follows.  The mask's alpha-0 area is the edit
+area; ``paint_mask`` keeps that area at the original's size for paste-back.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import ImageInputError
 from .imaging.base import Imaging, Limits
 from .models import ModelProfile
+
+_MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+_SHRINK = 0.85  # each downscale step when an upload is over the byte limit
+_MAX_STEPS = 16
 
 
 @dataclass
@@ -22,17 +34,153 @@ class PreparedEdit:
     paint_mask: Any | None  # API-convention mask at the original's size (for paste-back)
     upload_size: tuple[int, int]  # size of images[0]
     #: where the original sits inside the upload: (left, top, width, height) after any square
-    #: crop/pad and scaling, so results can be mapped back
+    #: crop/pad and scaling, so results can be mapped back.  After a square *crop* (variations)
+    #: left/top are negative: the original extends past the upload.
     placement: tuple[int, int, int, int] = (0, 0, 0, 0)
     warnings: list[str] = field(default_factory=list)
 
 
 async def load_picture(imaging: Imaging, source: Any, limits: Limits = Limits()) -> Any:
-    """bytes | str/Path (read by the caller's layer, not here) | native picture → picture."""
-    raise NotImplementedError
+    """bytes | str/Path | native picture → picture.
+
+    Paths are normally read by the caller's layer; one that gets this far is read
+    here (with the byte limit checked first) rather than refused with a puzzle."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return await imaging.decode(bytes(source), limits)
+    if isinstance(source, (str, os.PathLike)):
+        return await imaging.decode(_read_file(source, limits.max_bytes), limits)
+    return imaging.adopt(source)
+
+
+def _read_file(path, max_bytes: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as exc:
+        raise ImageInputError(f"Cannot read the image file {os.fspath(path)!r}: {exc.strerror or exc}.") from None
+    return data  # one byte over the limit is enough for decode() to refuse it
 
 
 async def prepare_edit(imaging: Imaging, profile: ModelProfile, image: Any, mask: Any = None, *,
                        operation: str = "edit", use_transparency: bool = True) -> PreparedEdit:
-    """``operation`` "edit" (inpaint: mask given, or the image's transparency) or "variation"."""
-    raise NotImplementedError
+    """``operation`` "edit" (inpaint: mask given, or the image's transparency) or "variation"
+    (the reference alone: for /images/variations, or for an edit with a variation prompt
+    where the provider has no variations endpoint)."""
+    if operation not in ("edit", "variation"):
+        raise ValueError(f"operation must be 'edit' or 'variation', not {operation!r}")
+    warnings: list[str] = []
+    original = await load_picture(imaging, image)
+    w, h = imaging.size(original)
+
+    paint_mask = None
+    if operation == "edit":
+        paint_mask = await _edit_mask(imaging, original, mask, use_transparency, warnings)
+    elif mask is not None:
+        warnings.append("A mask was given for a variation and ignored: variations redo the whole image.")
+
+    # 1. the square some models need: crop for variations (the whole frame is redone anyway),
+    #    pad for edits (no pixel of the original may be lost)
+    pic, pmask, place = original, paint_mask, (0, 0, w, h)
+    if profile.edit_square and w != h:
+        if operation == "variation":
+            side = min(w, h)
+            left, top = (w - side) // 2, (h - side) // 2
+            pic = await imaging.crop(original, (left, top, left + side, top + side))
+            place = (-left, -top, w, h)
+            warnings.append(f"The image was cropped to a {side}x{side} square: {profile.id} needs square images.")
+        else:
+            side = max(w, h)
+            left, top = (side - w) // 2, (side - h) // 2
+            pic = await imaging.pad(original, (side, side), (left, top))
+            # pad fills with alpha 0, which in a mask means "paint": pad the inverted mask
+            # instead, so the added border is "keep" and the model works only where asked
+            pmask = await imaging.invert_mask(
+                await imaging.pad(await imaging.invert_mask(paint_mask), (side, side), (left, top)))
+            place = (left, top, w, h)
+    pw, ph = imaging.size(pic)
+
+    # 2. no bigger than the model can use
+    scale = 1.0
+    if profile.edit_max_edge and max(pw, ph) > profile.edit_max_edge:
+        scale = profile.edit_max_edge / max(pw, ph)
+
+    # 3. encoded under the byte limit, shrinking step by step if need be
+    fmt = _upload_format(profile)
+    transparent = await imaging.has_transparency(pic)
+    for step in range(_MAX_STEPS):
+        size = (max(1, round(pw * scale)), max(1, round(ph * scale)))
+        up = await imaging.resize(pic, size) if size != (pw, ph) else pic
+        data, used = await _encode_within(imaging, up, fmt, profile, transparent)
+        if data is not None:
+            break
+        scale *= _SHRINK
+    else:
+        raise ImageInputError(
+            f"The image cannot be made smaller than {profile.edit_max_bytes / (1024 * 1024):g} MB "
+            f"for {profile.id}. Use a smaller or simpler image."
+        )
+    if step:
+        warnings.append(
+            f"The image was downscaled to {size[0]}x{size[1]} to stay under "
+            f"{profile.edit_max_bytes / (1024 * 1024):g} MB for {profile.id}."
+        )
+
+    mask_bytes = None
+    if pmask is not None:
+        up_mask, _ = await imaging.normalize_mask(pmask, size)  # resize + re-threshold
+        if not await imaging.has_transparency(up_mask):
+            raise ImageInputError(
+                "The painted area vanished when the image was scaled down for upload: paint a larger area.")
+        mask_bytes = await imaging.encode(up_mask, "png")
+        if len(mask_bytes) > profile.edit_mask_max_bytes:
+            raise ImageInputError("The mask is too detailed to upload (over 4 MB): paint simpler shapes.")
+
+    sx, sy = size[0] / pw, size[1] / ph
+    placement = (round(place[0] * sx), round(place[1] * sy), round(place[2] * sx), round(place[3] * sy))
+    return PreparedEdit(
+        images=[data], image_mimes=[_MIME[used]], mask=mask_bytes, original=original,
+        paint_mask=paint_mask, upload_size=size, placement=placement, warnings=warnings)
+
+
+async def _edit_mask(imaging: Imaging, original: Any, mask: Any, use_transparency: bool,
+                     warnings: list[str]) -> Any:
+    size = imaging.size(original)
+    if mask is not None:
+        picture = await load_picture(imaging, mask)
+        paint_mask, more = await imaging.normalize_mask(picture, size)
+        warnings.extend(more)
+        if not await imaging.has_transparency(paint_mask):
+            raise ImageInputError(
+                "The mask marks nothing to repaint: paint (white, or transparent) over the part to change.")
+        return paint_mask
+    if use_transparency and await imaging.has_transparency(original):
+        paint_mask = await imaging.mask_from_alpha(original)
+        if not await imaging.has_transparency(paint_mask):
+            raise ImageInputError(
+                "The image is only slightly transparent: make the part to repaint fully transparent, "
+                "or paint a mask.")
+        return paint_mask
+    raise ImageInputError(
+        "Inpainting needs to know where to paint: paint a mask over the image, give a mask image "
+        "(white or transparent = repaint), or use a PNG whose transparent part is the area to fill.")
+
+
+def _upload_format(profile: ModelProfile) -> str:
+    for fmt in ("png", "webp", "jpeg"):  # lossless and alpha first
+        if fmt in profile.edit_formats:
+            return fmt
+    raise ImageInputError(f"{profile.id} accepts no image format this library can write.")
+
+
+async def _encode_within(imaging: Imaging, pic: Any, fmt: str, profile: ModelProfile,
+                         transparent: bool) -> tuple[bytes | None, str]:
+    """Encoded bytes under the limit, or None.  An opaque image that is too big as PNG is
+    tried as JPEG (where accepted) before the caller gives up pixels."""
+    data = await imaging.encode(pic, fmt)
+    if len(data) <= profile.edit_max_bytes:
+        return data, fmt
+    if not transparent and not profile.edit_requires_rgba and "jpeg" in profile.edit_formats:
+        data = await imaging.encode(pic, "jpeg", 92)
+        if len(data) <= profile.edit_max_bytes:
+            return data, "jpeg"
+    return None, fmt

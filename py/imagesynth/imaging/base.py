@@ -7,13 +7,20 @@ a canvas); the core only passes it back to the same implementation.
 
 Mask convention everywhere in the core: an RGBA picture whose alpha is 0 where
 the model may paint and 255 where the original must stay (the API's own
-convention for ``mask``).
+convention for ``mask``).  Masks the core makes are binary: the API honours only
+alpha exactly 0, so grey is thresholded at ``PAINT_THRESHOLD`` (alpha below it
+counts as transparent, i.e. paint); soft edges come from ``paste_back``'s feather.
+
+Boxes are Pillow's (left, top, right, bottom); sizes are (width, height).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+#: alpha below this (or, in a black/white mask, grey at or above it) means "paint here"
+PAINT_THRESHOLD = 128
 
 
 @dataclass(frozen=True)
@@ -48,16 +55,20 @@ class Imaging:
         raise NotImplementedError
 
     async def mask_from_alpha(self, pic: Any) -> Any:
-        """The transparent part of an image as an explicit mask (alpha 0 where transparent)."""
+        """The transparent part of an image as an explicit mask (alpha 0 where the image's
+        alpha is below PAINT_THRESHOLD, 255 elsewhere)."""
         raise NotImplementedError
 
     async def normalize_mask(self, mask: Any, size: tuple[int, int]) -> tuple[Any, list[str]]:
         """A user's mask → the API convention, at ``size``.  Accepts alpha masks and black/white
-        masks (white = paint here).  Returns (mask, warnings); resizing warns; a mask with no
-        alpha and no clear black/white is an ImageInputError."""
+        masks (white = paint here): a mask with any alpha < 255 is read by its alpha, an opaque
+        one by its grey level.  Returns (binary mask, warnings); resizing warns; an opaque mask
+        that is not clearly black and white (mid greys, colour: a photo) is an ImageInputError
+        saying what a mask must look like."""
         raise NotImplementedError
 
     async def invert_mask(self, mask: Any) -> Any:
+        """Paint area ↔ keep area (binary result)."""
         raise NotImplementedError
 
     async def resize(self, pic: Any, size: tuple[int, int]) -> Any:
@@ -65,6 +76,7 @@ class Imaging:
         raise NotImplementedError
 
     async def crop(self, pic: Any, box: tuple[int, int, int, int]) -> Any:
+        """``box`` is (left, top, right, bottom); parts outside the picture come out transparent."""
         raise NotImplementedError
 
     async def pad(self, pic: Any, size: tuple[int, int], offset: tuple[int, int]) -> Any:
@@ -73,9 +85,15 @@ class Imaging:
 
     async def paste_back(self, original: Any, edited: Any, mask: Any, feather: int) -> Any:
         """``edited`` inside the mask's paint area, ``original`` outside, blended over a
-        ``feather``-pixel edge.  Sizes are equal (the core resizes first)."""
+        ``feather``-pixel edge.  Sizes are equal (the core resizes first).
+
+        The blend ramp lies *inside* the paint area (blur the paint area by ``feather``/3 as a
+        Gaussian sigma, then map weights 50 %..100 % to 0..255), so every pixel outside the
+        paint area is the original's exactly, and pixels more than ``feather`` inside are the
+        edited image's exactly.  ``feather`` 0 is a hard edge."""
         raise NotImplementedError
 
     async def encode(self, pic: Any, fmt: str = "png", quality: int = 95) -> bytes:
-        """Picture → bytes (png keeps alpha)."""
+        """Picture → bytes.  png keeps alpha (8-bit RGBA); jpeg flattens onto white; webp keeps
+        alpha (lossless when quality >= 100).  Another ``fmt`` is an ImageInputError."""
         raise NotImplementedError

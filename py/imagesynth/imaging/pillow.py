@@ -1,0 +1,230 @@
+"""The imaging contract on Pillow.
+
+Importing this module imports Pillow, so ``imagesynth.imaging`` only imports it
+inside ``default_imaging()``: the browser has no Pillow and falls back to the
+canvas implementation.
+
+Safety, and why it is done this way:
+
+- Format and pixel count are judged by ``sniff.check`` on the raw header before
+  Pillow sees the bytes, and ``Image.open`` is told the one format the magic
+  bytes announced, so no other plugin ever parses untrusted data.
+- Pillow's own bomb guard (``Image.MAX_IMAGE_PIXELS``) is process-global; we do
+  not change it (another thread may rely on it) nor the global warning filters.
+  Our per-call limit is checked first, on the header and again on the size
+  Pillow reports, so Pillow's guard only fires when a caller raised
+  ``Limits.max_pixels`` above it; its DecompressionBombError then becomes our
+  error like any other.
+- ``ImageFile.LOAD_TRUNCATED_IMAGES`` is never set: a truncated file must fail.
+  (If some other code in the process sets it, Pillow would pad truncated images
+  with grey; that global is beyond our reach.)
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image, ImageChops, ImageFilter, ImageOps
+
+from ..errors import ImageInputError, ImageSynthError
+from . import sniff
+from .base import PAINT_THRESHOLD, Imaging, Limits
+
+_PIL_FORMAT = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
+
+# A black/white mask: nearly all pixels near black or near white, and no colour.
+_DARK, _LIGHT = 64, 192
+_MIN_BW_SHARE = 0.95
+_MAX_COLOURED_SHARE = 0.02
+
+
+def _damaged(exc: BaseException) -> ImageInputError:
+    detail = str(exc) or type(exc).__name__
+    return ImageInputError(
+        f"The image could not be decoded: it is damaged or truncated ({detail}). "
+        "Save it again as PNG or JPEG and retry."
+    )
+
+
+def _to_rgba(im: Image.Image) -> Image.Image:
+    """Any mode Pillow may hand us → RGBA; 16-bit and float greys are scaled, not clipped."""
+    if im.mode == "RGBA":
+        return im
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        im = im.convert("I").point(lambda v: v * (1 / 257)).convert("L")
+    elif im.mode == "F":
+        im = im.point(lambda v: v * 255).convert("L")
+    return im.convert("RGBA")
+
+
+class PillowImaging(Imaging):
+    name = f"Pillow {Image.__version__}"
+
+    # --- input ------------------------------------------------------------------------------
+    async def decode(self, data: bytes, limits: Limits = Limits()) -> Any:
+        data = bytes(data)
+        fmt, w, h = sniff.check(data, limits.max_bytes, limits.max_pixels, limits.formats)
+        try:
+            im = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]])
+            if im.width * im.height > limits.max_pixels:
+                raise ImageInputError(
+                    f"The image has too many pixels: {im.width} x {im.height}, and at most "
+                    f"{limits.max_pixels / 1e6:g} megapixels are accepted. Downscale it first."
+                )
+            im.seek(0)  # first frame of an animation
+            im.load()
+            im = ImageOps.exif_transpose(im) or im
+            return _to_rgba(im)
+        except ImageSynthError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageInputError(
+                f"The image has too many pixels to decode safely ({exc}). Downscale it first."
+            ) from None
+        # Hostile files make Pillow raise nearly anything (OSError, SyntaxError, ValueError,
+        # struct.error, EOFError, IndexError, MemoryError, ...): all mean "this file is bad".
+        except Exception as exc:  # noqa: BLE001
+            raise _damaged(exc) from None
+
+    def adopt(self, obj: Any) -> Any:
+        if not isinstance(obj, Image.Image):
+            raise ImageInputError(
+                f"Expected image bytes, a file path or a PIL image, got {type(obj).__name__}."
+            )
+        try:
+            if getattr(obj, "n_frames", 1) > 1:
+                obj.seek(0)
+            obj.load()
+            im = ImageOps.exif_transpose(obj) or obj
+            im = _to_rgba(im)
+            return im.copy() if im is obj else im
+        except Exception as exc:  # noqa: BLE001 - a lazily loaded PIL image may be damaged
+            raise _damaged(exc) from None
+
+    def size(self, pic: Any) -> tuple[int, int]:
+        return pic.size
+
+    async def has_transparency(self, pic: Any) -> bool:
+        return pic.mode == "RGBA" and pic.getchannel("A").getextrema()[0] < 255
+
+    # --- masks ------------------------------------------------------------------------------
+    async def mask_from_alpha(self, pic: Any) -> Any:
+        return _mask_from_paint(_paint_from_alpha(_to_rgba(pic).getchannel("A")))
+
+    async def normalize_mask(self, mask: Any, size: tuple[int, int]) -> tuple[Any, list[str]]:
+        mask = _to_rgba(mask)
+        warnings: list[str] = []
+        alpha = mask.getchannel("A")
+        if alpha.getextrema()[0] < 255:
+            paint = ImageOps.invert(alpha)  # transparent = paint
+        else:
+            paint = _paint_from_black_white(mask)
+        if paint.size != tuple(size):
+            warnings.append(
+                f"The mask is {paint.width}x{paint.height} but the image is {size[0]}x{size[1]}; "
+                "the mask was stretched to fit. Make the mask the same size as the image to avoid this."
+            )
+            paint = paint.resize(tuple(size), Image.Resampling.BILINEAR)
+        return _mask_from_paint(_threshold(paint)), warnings
+
+    async def invert_mask(self, mask: Any) -> Any:
+        mask = _to_rgba(mask)
+        return _mask_from_paint(mask.getchannel("A"))  # old keep area becomes the paint area
+
+    # --- geometry ---------------------------------------------------------------------------
+    async def resize(self, pic: Any, size: tuple[int, int]) -> Any:
+        size = (max(1, int(size[0])), max(1, int(size[1])))
+        if pic.size == size:
+            return pic.copy()
+        # RGBA is resized premultiplied by Pillow, so transparent pixels do not bleed colour.
+        # reducing_gap makes large reductions fast at no visible cost.
+        return pic.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+    async def crop(self, pic: Any, box: tuple[int, int, int, int]) -> Any:
+        return pic.crop(tuple(int(v) for v in box))
+
+    async def pad(self, pic: Any, size: tuple[int, int], offset: tuple[int, int]) -> Any:
+        canvas = Image.new("RGBA", (int(size[0]), int(size[1])), (0, 0, 0, 0))
+        canvas.paste(_to_rgba(pic), (int(offset[0]), int(offset[1])))
+        return canvas
+
+    async def paste_back(self, original: Any, edited: Any, mask: Any, feather: int) -> Any:
+        original, edited = _to_rgba(original), _to_rgba(edited)
+        if edited.size != original.size:
+            raise ValueError(f"paste_back needs equal sizes, got {edited.size} and {original.size}")
+        paint = _threshold(ImageOps.invert(_to_rgba(mask).getchannel("A")))
+        if paint.size != original.size:
+            paint = _threshold(paint.resize(original.size, Image.Resampling.BILINEAR))
+        weight = inward_feather(paint, feather)
+        return Image.composite(edited, original, weight)
+
+    # --- output -----------------------------------------------------------------------------
+    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95) -> bytes:
+        fmt = (fmt or "png").lower()
+        fmt = "jpeg" if fmt == "jpg" else fmt
+        out = io.BytesIO()
+        pic = _to_rgba(pic)
+        if fmt == "png":
+            pic.save(out, "PNG")
+        elif fmt == "jpeg":
+            # JPEG has no alpha: flatten onto white, as browsers show transparency on pages
+            flat = Image.new("RGB", pic.size, (255, 255, 255))
+            flat.paste(pic, mask=pic.getchannel("A"))
+            flat.save(out, "JPEG", quality=int(quality), optimize=True)
+        elif fmt == "webp":
+            pic.save(out, "WEBP", quality=int(quality), lossless=quality >= 100)
+        else:
+            raise ImageInputError(f"Cannot write images as {fmt!r}: choose png, jpeg or webp.")
+        return out.getvalue()
+
+
+# --- mask helpers (module level so tests and the finishing code can reuse them) ---------------
+def _threshold(paint: Image.Image) -> Image.Image:
+    """Grey paint weights → binary (255 paint / 0 keep); the API honours only alpha 0 exactly."""
+    return paint.point(lambda v: 255 if v >= PAINT_THRESHOLD else 0)
+
+
+def _paint_from_alpha(alpha: Image.Image) -> Image.Image:
+    return _threshold(ImageOps.invert(alpha))
+
+
+def _mask_from_paint(paint: Image.Image) -> Image.Image:
+    """Binary paint weights (L) → API mask: black, alpha 0 where paint."""
+    mask = Image.new("RGBA", paint.size, (0, 0, 0, 255))
+    mask.putalpha(ImageOps.invert(_threshold(paint)))
+    return mask
+
+
+def _paint_from_black_white(mask: Image.Image) -> Image.Image:
+    rgb = mask.convert("RGB")
+    grey = rgb.convert("L")
+    total = grey.width * grey.height
+    hist = grey.histogram()
+    bw = sum(hist[:_DARK]) + sum(hist[_LIGHT:])
+    r, g, b = rgb.split()
+    coloured = 0
+    for a, c in ((r, g), (g, b), (r, b)):
+        diff = ImageChops.difference(a, c).histogram()
+        coloured = max(coloured, sum(diff[48:]))
+    if bw < _MIN_BW_SHARE * total or coloured > _MAX_COLOURED_SHARE * total:
+        raise ImageInputError(
+            "The mask is neither transparent nor black and white, so it is unclear where to paint. "
+            "A mask must be black where the image stays and white where it should be repainted, "
+            "or transparent where it should be repainted."
+        )
+    return grey  # white = paint; thresholded by the caller
+
+
+def inward_feather(paint: Image.Image, feather: int) -> Image.Image:
+    """Blend weights whose ramp lies inside the paint area.
+
+    Blurring the paint area and remapping [50 %, 100 %] → [0, 255] keeps every
+    pixel outside the painted area exactly original (the promise of paste-back:
+    only what the user painted changes), and makes pixels deeper than about
+    ``feather`` inside exactly the edited ones."""
+    if feather <= 0:
+        return paint
+    blurred = paint.filter(ImageFilter.GaussianBlur(feather / 3))
+    lut = [0 if v <= 128 else min(255, round((v - 128) * 255 / 126)) for v in range(256)]
+    return ImageChops.multiply(blurred.point(lut), paint)

@@ -1,0 +1,146 @@
+"""From the API's bytes to what the user gets: paste-back, framing, size, parameters."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from imagesynth.imaging.pillow import PillowImaging
+from imagesynth.models import profile_for
+from imagesynth.finish import finish_image
+from imagesynth.pngmeta import read_params
+from imagesynth.prepare import prepare_edit
+from imagesynth.sizes import SizePlan
+
+DALLE2, GPT = profile_for("dall-e-2"), profile_for("gpt-image-1")
+GREEN = (0, 250, 0, 255)
+
+
+@pytest.fixture
+def imaging():
+    return PillowImaging()
+
+
+def enc(im: Image.Image, fmt="PNG") -> bytes:
+    b = io.BytesIO()
+    im.save(b, fmt)
+    return b.getvalue()
+
+
+def gradient(size) -> Image.Image:
+    w, h = size
+    return Image.merge("RGBA", (
+        Image.linear_gradient("L").resize(size), Image.linear_gradient("L").rotate(90).resize(size),
+        Image.new("L", size, 90), Image.new("L", size, 255)))
+
+
+def answer(size, colour=GREEN) -> bytes:
+    return enc(Image.new("RGBA", size, colour))
+
+
+def plan(target=None, generated=(1024, 1024), crop=None) -> SizePlan:
+    return SizePlan(target=target, request="x".join(map(str, generated)), generated=generated, crop=crop)
+
+
+async def test_generation_crop_and_resample(imaging):
+    im = Image.new("RGBA", (1536, 1024), "blue")
+    im.paste("red", (256, 0, 1280, 1024))  # the centre square is red
+    g = await finish_image(imaging, enc(im), plan=plan((256, 256), (1536, 1024), (256, 0, 1280, 1024)),
+                           params={"prompt": "p"})
+    assert (g.width, g.height) == (256, 256) and g.picture.size == (256, 256)
+    assert g.picture.getpixel((0, 128))[:3] == (255, 0, 0) and g.mime == "image/png"
+
+
+async def test_crop_box_scaled_when_answer_has_another_size(imaging):
+    im = Image.new("RGBA", (768, 512), "blue")
+    im.paste("red", (128, 0, 640, 512))
+    g = await finish_image(imaging, enc(im), plan=plan((64, 64), (1536, 1024), (256, 0, 1280, 1024)), params={})
+    assert g.picture.getpixel((1, 32))[:3] == (255, 0, 0)
+
+
+async def test_no_target_keeps_the_models_size(imaging):
+    g = await finish_image(imaging, answer((1024, 1536)), plan=SizePlan(None, "auto", None), params={})
+    assert (g.width, g.height) == (1024, 1536)
+
+
+async def test_params_written_into_png_without_credentials(imaging):
+    g = await finish_image(imaging, answer((64, 64)), plan=plan((32, 32), (64, 64)),
+                           params={"prompt": "a hat", "model": "gpt-image-1", "api_key": "sk-secret-123456789"})
+    assert read_params(g.data) == {"prompt": "a hat", "model": "gpt-image-1"}
+    assert b"sk-secret" not in g.data and "api_key" not in g.params
+    assert Image.open(io.BytesIO(g.data)).size == (32, 32)
+
+
+@pytest.mark.parametrize("fmt,magic,mime", [("jpeg", b"\xff\xd8\xff", "image/jpeg"), ("webp", b"RIFF", "image/webp"),
+                                            ("jpg", b"\xff\xd8\xff", "image/jpeg")])
+async def test_other_output_formats(imaging, fmt, magic, mime):
+    g = await finish_image(imaging, answer((64, 64)), plan=plan(None, (64, 64)), params={"prompt": "p"},
+                           output_format=fmt)
+    assert g.data.startswith(magic) and g.mime == mime
+
+
+async def test_answer_in_jpeg_or_webp_is_decoded(imaging):
+    for fmt in ("JPEG", "WEBP"):
+        g = await finish_image(imaging, enc(Image.new("RGB", (64, 64), "red"), fmt), plan=plan(None, (64, 64)), params={})
+        assert g.width == 64
+
+
+async def test_edit_pastes_original_back_outside_mask(imaging):
+    original = gradient((300, 200))
+    original.paste((0, 0, 0, 0), (100, 50, 200, 150))
+    prepared = await prepare_edit(imaging, GPT, enc(original))
+    # the model repainted everything green (GPT models do change pixels outside the mask)
+    g = await finish_image(imaging, answer((1536, 1024)), plan=SizePlan(None, "auto", None), params={},
+                           prepared=prepared, feather=4)
+    assert g.picture.size == (300, 200)
+    src = prepared.original
+    for xy in [(0, 0), (99, 100), (200, 100), (150, 49), (299, 199)]:
+        assert g.picture.getpixel(xy) == src.getpixel(xy), xy
+    assert g.picture.getpixel((150, 100)) == GREEN
+    assert g.params["pasted_back"] is True
+
+
+async def test_edit_without_paste_back_keeps_the_models_pixels(imaging):
+    prepared = await prepare_edit(imaging, GPT, enc(gradient((300, 200)).copy()), enc(
+        Image.new("L", (300, 200), 255)))
+    g = await finish_image(imaging, answer((1536, 1024)), plan=SizePlan(None, "auto", None), params={},
+                           prepared=prepared, paste_back=False)
+    assert g.picture.getpixel((0, 0)) == GREEN
+    assert abs(g.width / g.height - 1.5) < 0.01  # the original's aspect, at the model's resolution
+
+
+async def test_dalle2_square_padding_is_removed(imaging):
+    original = Image.new("RGBA", (300, 150), (10, 20, 30, 255))
+    original.paste((0, 0, 0, 0), (0, 0, 50, 50))
+    prepared = await prepare_edit(imaging, DALLE2, enc(original))
+    assert prepared.placement == (0, 75, 300, 150)
+    # the answer: padding bands red (must vanish), the original's area green
+    ans = Image.new("RGBA", (512, 512), (255, 0, 0, 255))
+    ans.paste(GREEN, (0, 128, 512, 384))
+    g = await finish_image(imaging, enc(ans), plan=plan(None, (512, 512)), params={}, prepared=prepared, feather=0)
+    assert g.picture.size == (300, 150)
+    assert g.picture.getpixel((10, 10)) == GREEN  # painted: from the answer, no red band leaked in
+    assert g.picture.getpixel((10, 60)) == (10, 20, 30, 255)  # kept: the original
+    g2 = await finish_image(imaging, enc(ans), plan=plan(None, (512, 512)), params={}, prepared=prepared,
+                            paste_back=False)
+    px = [g2.picture.getpixel((x, y))[:3] for x in (0, g2.width - 1) for y in (0, g2.height - 1)]
+    assert all(p[0] < 60 for p in px), px
+
+
+async def test_edit_with_target_size(imaging):
+    original = Image.new("RGBA", (400, 200), (10, 20, 30, 255))
+    original.paste((0, 0, 0, 0), (150, 50, 250, 150))
+    prepared = await prepare_edit(imaging, GPT, enc(original))
+    g = await finish_image(imaging, answer((1536, 1024)), plan=plan((256, 256), (1024, 1024)), params={},
+                           prepared=prepared)
+    assert (g.width, g.height) == (256, 256)
+    assert g.picture.getpixel((128, 128))[:3] == GREEN[:3]
+
+
+async def test_variation_result_is_not_mapped_back(imaging):
+    prepared = await prepare_edit(imaging, DALLE2, enc(Image.new("RGB", (300, 200))), operation="variation")
+    g = await finish_image(imaging, answer((256, 256)), plan=plan((256, 256), (256, 256)), params={},
+                           prepared=prepared)
+    assert (g.width, g.height) == (256, 256) and g.picture.getpixel((0, 0)) == GREEN

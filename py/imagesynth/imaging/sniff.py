@@ -203,9 +203,9 @@ def _gif_size(data) -> tuple[int, int]:
 
 
 def looks_complete(data, fmt: str) -> bool:
-    """A cheap check that the file was not cut short (the browser's decoders draw a
-    truncated image with a grey or transparent remainder instead of failing, as
-    Pillow does).  PNG: an IEND chunk; JPEG: an EOI marker; GIF: a trailer byte;
+    """A cheap check that the file was not cut short, for decoders that may draw a
+    truncated image with a blank remainder instead of failing as Pillow does (browsers
+    render partial images progressively; we do not rely on createImageBitmap rejecting).  PNG: an IEND chunk; JPEG: an EOI marker; GIF: a trailer byte;
     WebP: as many bytes as the RIFF header announces."""
     data = bytes(data)
     if fmt == "png":

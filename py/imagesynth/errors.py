@@ -26,6 +26,11 @@ class ImageSynthError(Exception):
         self.request_id = request_id
         #: the API's own message, when there was one
         self.detail = detail
+        #: when some of a call's n images failed: the ones that succeeded (GeneratedImage, or
+        #: PIL images from ``image_synthesize``), already delivered through "done" progress events
+        self.partial_results: list = []
+        #: and the indices (0..n-1) of the ones that failed
+        self.failed_indices: list[int] = []
 
     def to_dict(self) -> dict:
         return {

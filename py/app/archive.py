@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from imagesynth.errors import ImageInputError
+from imagesynth.names import slug
 from imagesynth.imaging.sniff import image_size, looks_complete, sniff_format
 from imagesynth.pngmeta import read_params, scrub
 
@@ -95,19 +96,6 @@ def image_hash(data: bytes) -> str:
     """The identity of an image for duplicate detection: SHA-256 of its bytes, hex.  The page
     should compute the hashes it passes as ``existing_hashes`` with this same function."""
     return hashlib.sha256(bytes(data)).hexdigest()
-
-
-def slug(text: str | None, fallback: str = "image", limit: int = 40) -> str:
-    """File-name-safe words of the prompt: "A cat, in a hat!" → "a-cat-in-a-hat".
-
-    Same rule as ``imagesynth.cli.slug`` (not imported: the CLI module is not for the browser)."""
-    words = re.findall(r"[a-z0-9]+", (text or "").lower())
-    s = ""
-    for w in words:
-        if len(s) + len(w) + 1 > limit:
-            break
-        s = f"{s}-{w}" if s else w
-    return s or (words[0][:limit] if words else fallback)
 
 
 # ------------------------------------------------------------------------------------- export

@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
 from . import errors
+from .names import slug
 
 EXIT_USAGE, EXIT_AUTH, EXIT_REFUSED, EXIT_NETWORK, EXIT_INTERRUPTED = 2, 3, 4, 5, 130
 _EXT = {"png": "png", "jpeg": "jpg", "webp": "webp"}
@@ -93,17 +93,6 @@ def exit_code(error: BaseException) -> int:
     if isinstance(error, (KeyboardInterrupt, errors.Cancelled)):
         return EXIT_INTERRUPTED
     return 1
-
-
-def slug(text: str | None, fallback: str = "image", limit: int = 40) -> str:
-    """File-name-safe words of the prompt: "A cat, in a hat!" → "a-cat-in-a-hat"."""
-    words = re.findall(r"[a-z0-9]+", (text or "").lower())
-    s = ""
-    for w in words:
-        if len(s) + len(w) + 1 > limit:
-            break
-        s = f"{s}-{w}" if s else w
-    return s or (words[0][:limit] if words else fallback)
 
 
 def write_new(folder: Path, stem: str, ext: str, data: bytes) -> Path:

@@ -1,0 +1,164 @@
+"""The app server: MIME types, CSP, caching and 304s, gzip, no listing, no traversal."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import socket
+
+import httpx
+import pytest
+
+from imagesynth.server.csp import content_security_policy
+from sandbox_testkit import client
+from serverfixture import running_server
+
+WASM = b"\x00asm\x01\x00\x00\x00" + bytes(range(256)) * 64
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site")
+    (root / "index.html").write_text("<!doctype html><title>app</title>" + "<p>hello</p>" * 200)
+    (root / "pyscript.toml").write_text('packages = ["imagesynth"]\n')
+    (root / "app.mjs").write_text("export const x = 1;\n" * 100)
+    (root / "data.json").write_text('{"a": 1}')
+    (root / "pyscript" / "pyodide").mkdir(parents=True)
+    (root / "pyscript" / "core.js").write_text("console.log('core');\n" * 200)
+    (root / "pyscript" / "pyodide" / "pyodide.asm.wasm").write_bytes(WASM)
+    (root / "pyscript" / "pyodide" / "python_stdlib.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    (root / "wheels").mkdir()
+    (root / "wheels" / "imagesynth-0.1.0-py3-none-any.whl").write_bytes(b"PK\x03\x04whl")
+    (root / "sub").mkdir()
+    (root / "sub" / "index.html").write_text("<p>sub</p>")
+    (root / "empty").mkdir()
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text("secret")
+    outside = root.parent / "outside.txt"
+    outside.write_text("outside secret")
+    os.symlink(outside, root / "link.txt")
+    return root
+
+
+@pytest.fixture(scope="module")
+def c(site):
+    with client(site) as cl:
+        yield cl
+
+
+@pytest.mark.parametrize("path,ctype", [
+    ("/", "text/html"), ("/index.html", "text/html"), ("/app.mjs", "text/javascript"),
+    ("/pyscript.toml", "application/toml"), ("/data.json", "application/json"),
+    ("/pyscript/pyodide/pyodide.asm.wasm", "application/wasm"),
+    ("/pyscript/pyodide/python_stdlib.zip", "application/zip"),
+    ("/wheels/imagesynth-0.1.0-py3-none-any.whl", "application/zip"), ("/pyscript/core.js", "text/javascript"),
+])
+def test_mime_types_and_csp(c, path, ctype):
+    r = c.get(path)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith(ctype)
+    assert r.headers["content-security-policy"] == content_security_policy()
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_csp_string():
+    csp = content_security_policy()
+    for part in ("default-src 'self'", "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+                 "connect-src 'self' https:", "img-src 'self' data: blob:", "worker-src 'self' blob:",
+                 "object-src 'none'", "base-uri 'none'", "style-src 'self' 'unsafe-inline'"):
+        assert part in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert "http://localhost:9000" in content_security_policy(["http://localhost:9000"])
+
+
+def test_runtime_is_cached_long_and_app_files_revalidate(c):
+    assert "immutable" in c.get("/pyscript/core.js").headers["cache-control"]
+    assert "max-age=31536000" in c.get("/pyscript/pyodide/pyodide.asm.wasm").headers["cache-control"]
+    for path in ("/", "/app.mjs", "/pyscript.toml"):
+        assert c.get(path).headers["cache-control"] == "no-cache"
+
+
+def test_304_by_etag_and_by_date(c):
+    r = c.get("/app.mjs", headers={"accept-encoding": "identity"})
+    etag, modified = r.headers["etag"], r.headers["last-modified"]
+    again = c.get("/app.mjs", headers={"if-none-match": etag, "accept-encoding": "identity"})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    assert c.get("/app.mjs", headers={"if-modified-since": modified, "accept-encoding": "identity"}).status_code == 304
+    assert c.get("/app.mjs", headers={"if-none-match": '"other"', "accept-encoding": "identity"}).status_code == 200
+    gz = c.get("/app.mjs", headers={"accept-encoding": "gzip"})
+    assert gz.headers["etag"] != etag  # a different representation, a different tag
+    assert c.get("/app.mjs", headers={"if-none-match": gz.headers["etag"], "accept-encoding": "gzip"}).status_code == 304
+
+
+def test_gzip_for_text_and_wasm_only(site):
+    with running_server(site) as srv:
+        for path, raw in (("/pyscript/pyodide/pyodide.asm.wasm", WASM), ("/app.mjs", (site / "app.mjs").read_bytes())):
+            r = httpx.get(srv.url + path, headers={"accept-encoding": "gzip"})
+            assert r.headers["content-encoding"] == "gzip"
+            assert int(r.headers["content-length"]) < len(raw)
+            assert r.content == raw  # httpx decodes
+            assert "accept-encoding" in r.headers["vary"].lower()
+        r = httpx.get(srv.url + "/wheels/imagesynth-0.1.0-py3-none-any.whl", headers={"accept-encoding": "gzip"})
+        assert "content-encoding" not in r.headers
+        r = httpx.get(srv.url + "/app.mjs", headers={"accept-encoding": "identity"})
+        assert "content-encoding" not in r.headers
+        with httpx.stream("GET", srv.url + "/index.html", headers={"accept-encoding": "gzip"}) as r:
+            wire = b"".join(r.iter_raw())
+        assert r.headers["content-encoding"] == "gzip"
+        assert gzip.decompress(wire) == (site / "index.html").read_bytes()
+
+
+def test_sse_is_not_gzipped(site):
+    with running_server(site) as srv:
+        with httpx.stream("POST", srv.api_base + "/images/generations", headers={
+                "Authorization": "Bearer sk-sandbox", "accept-encoding": "gzip"},
+                json={"model": "gpt-image-1", "prompt": "x", "stream": True, "quality": "low"}) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            assert "content-encoding" not in r.headers
+
+
+def test_head(c):
+    r = c.head("/app.mjs")
+    assert r.status_code == 200 and r.content == b""
+
+
+def test_no_listing_no_dotfiles_no_escape(c):
+    assert c.get("/empty/").status_code == 404
+    assert c.get("/wheels/").status_code == 404
+    assert c.get("/.git/config").status_code == 404
+    assert c.get("/link.txt").status_code == 404  # a symlink out of the site
+    assert c.get("/nope.js").status_code == 404
+    assert c.post("/index.html").status_code == 405
+
+
+def test_directory_index_and_redirect(c):
+    assert c.get("/sub/").text == "<p>sub</p>"
+    r = c.get("/sub", follow_redirects=False)
+    assert r.status_code == 301 and r.headers["location"].endswith("/sub/")
+
+
+@pytest.mark.parametrize("raw_path", [b"/../outside.txt", b"/%2e%2e/outside.txt", b"/sub/../../outside.txt",
+                                      b"/%2e%2e%2foutside.txt", b"/..%5coutside.txt", b"//etc/passwd",
+                                      b"/%00index.html"])
+def test_no_path_traversal_on_the_wire(site, raw_path):
+    with running_server(site) as srv:
+        port = int(srv.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET " + raw_path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            out = b""
+            while chunk := s.recv(65536):
+                out += chunk
+        assert b"outside secret" not in out and b"root:" not in out
+        assert out.split(b"\r\n")[0].split()[1] in (b"400", b"404"), out[:100]
+
+
+def test_not_built_page_and_no_sandbox(tmp_path):
+    with client(None) as cl:
+        r = cl.get("/")
+        assert r.status_code == 200 and "imagesynth build site" in r.text
+        assert cl.get("/app.mjs").status_code == 404
+        assert cl.get("/v1/models", headers={"Authorization": "Bearer sk-sandbox"}).status_code == 200
+    with client(None, sandbox=False) as cl:
+        assert cl.app.state.sandbox is None
+        r = cl.post("/v1/images/generations", json={"prompt": "x"})
+        assert r.status_code in (404, 405)

@@ -1,0 +1,175 @@
+"""Shared fixtures for the browser tests (headless Debian Chromium via Playwright).
+
+- ``site_dir``      session: the static site, built once with ``build_site``.
+- ``server``        session: ``imagesynth serve``'s app (sandbox on) on a free
+                    loopback port; a plain static server until that app exists.
+                    ``server.url``, ``server.site``, ``server.sandbox``.
+- ``static_server`` session: a plain static file server over ``site_dir``.
+- ``browser``       module: /usr/bin/chromium, no network side channels.
+- ``context``       per test: fresh profile, with the **guard**: every request is
+                    recorded (``context.requests``) and any request to a host
+                    other than 127.0.0.1/localhost is aborted and fails the test.
+- ``page``          per test: a page in ``context``; ``console_errors`` collects
+                    its console errors and uncaught page errors.
+- ``screenshot(page, name)`` saves ``playwright/screenshots/<name>.png``.
+
+Never run ``playwright install``: the Python package brings its driver and the
+browser is Debian's (``apt-get install chromium``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (  # noqa: E402,F401  (re-exported for tests)
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FIXTURES,
+    ROOT,
+    SHOTS,
+    Server,
+    free_port,
+    is_local,
+    screenshot,
+    start_imagesynth_server,
+    start_static_server,
+)
+
+
+# ---------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def site_dir(tmp_path_factory) -> Path:
+    """The app's static site, built once per session into a temp dir."""
+    from imagesynth.build.cli import build_site  # noqa: PLC0415
+
+    dest = tmp_path_factory.mktemp("site") / "site"
+    build_site(dest, log=lambda msg: print(f"[build] {msg}", file=sys.stderr))
+    return dest
+
+
+@pytest.fixture(scope="session")
+def runtime_info(site_dir) -> dict:
+    return json.loads((site_dir / "runtime.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def server(site_dir):
+    srv = start_imagesynth_server(site_dir) or start_static_server(site_dir)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def static_server(site_dir):
+    srv = start_static_server(site_dir)
+    yield srv
+    srv.stop()
+
+
+# Module scope, not session: Playwright's sync API allows one instance at a time,
+# and a module may start its own (test_editor.py does).
+@pytest.fixture(scope="module")
+def _playwright():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def browser(_playwright):
+    if not Path(CHROMIUM).exists():
+        msg = f"{CHROMIUM} missing: apt-get install -y chromium (scripts/test does)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    b = _playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield b
+    b.close()
+
+
+class Guard:
+    """Records every request; aborts and reports those that leave the machine."""
+
+    def __init__(self):
+        self.requests: list[str] = []
+        self.blocked: list[str] = []
+
+    def on_request(self, request) -> None:
+        self.requests.append(request.url)
+        if not is_local(request.url):
+            self.blocked.append(request.url)
+
+    def route(self, route) -> None:
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            if route.request.url not in self.blocked:
+                self.blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+
+
+@pytest.fixture
+def context(browser):
+    guard = Guard()
+    ctx = browser.new_context(viewport={"width": 1280, "height": 860}, service_workers="allow")
+    ctx.on("request", guard.on_request)
+    ctx.route("**/*", guard.route)
+    ctx.guard = guard
+    ctx.requests = guard.requests
+    yield ctx
+    ctx.close()
+    if guard.blocked:
+        pytest.fail(
+            "the page requested something other than localhost:\n  " + "\n  ".join(guard.blocked[:20]),
+            pytrace=False,
+        )
+
+
+@dataclass
+class ConsoleMessage:
+    type: str
+    text: str
+    url: str = ""
+
+    def __str__(self) -> str:
+        return f"[{self.type}] {self.text}" + (f" ({self.url})" if self.url else "")
+
+
+@pytest.fixture
+def console_errors(context) -> list[ConsoleMessage]:
+    """Console errors and uncaught exceptions of every page in this test's context."""
+    errors: list[ConsoleMessage] = []
+
+    def attach(page):
+        def on_console(msg):
+            if msg.type == "error":
+                loc = msg.location or {}
+                errors.append(ConsoleMessage("error", msg.text, loc.get("url", "")))
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: errors.append(ConsoleMessage("pageerror", str(exc))))
+
+    context.on("page", attach)
+    return errors
+
+
+@pytest.fixture
+def page(context, console_errors):
+    p = context.new_page()  # console_errors hooks it through the "page" event
+    p.set_default_timeout(30_000)
+    yield p
+
+
+@pytest.fixture(name="screenshot")
+def screenshot_fixture():
+    return screenshot

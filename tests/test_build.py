@@ -1,0 +1,178 @@
+"""`imagesynth build`: the static site has the app, the core and a consistent runtime."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from imagesynth.build import BuildError, pins
+from imagesynth.build.cli import build_site, main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def app_root(tmp_path_factory) -> Path:
+    """A stand-in app, so the test does not depend on the app's files of the day."""
+    root = tmp_path_factory.mktemp("app")
+    (root / "index.html").write_text("<!doctype html><title>t</title>")
+    (root / "pyscript.toml").write_text('interpreter = "./pyscript/pyodide/pyodide.mjs"\n')
+    (root / "static").mkdir()
+    (root / "static" / "app.css").write_text("body{}")
+    (root / "py" / "app").mkdir(parents=True)
+    (root / "py" / "app" / "main.py").write_text("print('hi')\n")
+    (root / "py" / "app" / "__pycache__").mkdir()
+    (root / "py" / "app" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"x")
+    (root / "secret.txt").write_text("not part of the site")
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, app_root):
+    dest = tmp_path_factory.mktemp("out") / "site"
+    logs: list[str] = []
+    info = build_site(dest, app_root=app_root, log=logs.append)
+    return dest, info, logs
+
+
+def test_app_files_copied(built):
+    dest, info, _ = built
+    assert (dest / "index.html").is_file()
+    assert (dest / "pyscript.toml").is_file()
+    assert (dest / "static" / "app.css").is_file()
+    assert (dest / "py" / "app" / "main.py").is_file()
+    assert not (dest / "py" / "app" / "__pycache__").exists()
+    assert not (dest / "secret.txt").exists()
+    assert dest.stat().st_mode & 0o755 == 0o755  # readable by a web server
+
+
+def test_runtime_files(built):
+    dest, _, _ = built
+    for rel in ("pyscript/core.js", "pyscript/core.css",
+                "pyscript/pyodide/pyodide.mjs", "pyscript/pyodide/pyodide.asm.mjs",
+                "pyscript/pyodide/pyodide.asm.wasm", "pyscript/pyodide/python_stdlib.zip",
+                "pyscript/pyodide/pyodide-lock.json"):
+        assert (dest / rel).is_file(), rel
+    assert not list((dest / "pyscript").glob("*.map"))
+    assert not (dest / "pyscript" / "micropython").exists()  # off by default
+
+
+def test_lock_hashes_match_served_files(built):
+    dest, _, _ = built
+    pdir = dest / "pyscript" / "pyodide"
+    lock = json.loads((pdir / "pyodide-lock.json").read_text())
+    served = {p.name for p in pdir.glob("*.whl")}
+    assert {w.filename for w in pins.WHEELS} <= served
+    by_file = {e["file_name"]: e for e in lock["packages"].values()}
+    for name in served:
+        assert by_file[name]["sha256"] == sha256(pdir / name), name
+    for pin in pins.WHEELS:
+        assert lock["packages"][pin.lock_key]["sha256"] == pin.sha256
+
+
+def test_core_zip_holds_only_pure_modules(built):
+    dest, info, _ = built
+    zpath = dest / "py" / "imagesynth.zip"
+    names = zipfile.ZipFile(zpath).namelist()
+    assert "imagesynth/models.py" in names
+    assert all(n.startswith("imagesynth/") for n in names)
+    for bad in ("imagesynth/cli.py", "imagesynth/transports/cpython.py"):
+        assert bad not in names
+    assert not [n for n in names if n.startswith(("imagesynth/server/", "imagesynth/build/"))]
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert info["core"]["sha256"] == sha256(zpath)
+
+
+def test_runtime_json(built):
+    dest, info, logs = built
+    rj = json.loads((dest / "runtime.json").read_text())
+    assert rj["pyscript"] == pins.PYSCRIPT.version == "0.7.31"
+    assert rj["pyodide"] == pins.PYODIDE.version
+    assert rj["interpreter"] == "./pyscript/pyodide/pyodide.mjs"
+    assert rj["pillow"] in (True, False)
+    assert rj["imaging"] == ("pillow" if rj["pillow"] else "canvas")
+    assert rj["packages"]["micropip"] == "0.11.1"
+    assert rj["micropython"] is None
+    # Pillow's fate is said in one line of the log.
+    assert sum(1 for line in logs if line.startswith("pillow:")) == 1
+
+
+def test_rebuild_is_fast_and_same(built, tmp_path, app_root):
+    dest, info, _ = built
+    import time
+
+    t0 = time.monotonic()
+    again = build_site(tmp_path / "s", app_root=app_root, log=lambda m: None)
+    assert time.monotonic() - t0 < 20  # warm cache: no network, only copies
+    assert again["core"]["sha256"] == info["core"]["sha256"]  # deterministic zip
+
+
+def test_rebuild_replaces_earlier_site_but_not_other_folders(tmp_path, app_root):
+    dest = tmp_path / "site"
+    build_site(dest, app_root=app_root, log=lambda m: None)
+    (dest / "stale.txt").write_text("old")
+    build_site(dest, app_root=app_root, log=lambda m: None)
+    assert not (dest / "stale.txt").exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    with pytest.raises(BuildError):
+        build_site(other, app_root=app_root, log=lambda m: None)
+    assert (other / "keep.txt").read_text() == "mine"
+
+
+def test_missing_index_html_is_not_an_error(tmp_path):
+    empty = tmp_path / "app"
+    empty.mkdir()
+    info = build_site(tmp_path / "site", app_root=empty, log=lambda m: None)
+    assert not (tmp_path / "site" / "index.html").exists()
+    assert info["app"] == []
+
+
+def test_pillow_from_a_pyodide_dist_folder(tmp_path, app_root):
+    """--pyodide-dist DIR: Pillow is taken from it, checked against its lock."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    wheel = dist / "pillow-12.2.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:  # a stand-in: only the plumbing is tested here
+        zf.writestr("PIL/__init__.py", "")
+    lock = {"info": {"abi_version": "2026_0"}, "packages": {"pillow": {
+        "name": "Pillow", "version": "12.2.0", "file_name": wheel.name, "sha256": sha256(wheel),
+        "depends": [], "imports": ["PIL"], "install_dir": "site", "package_type": "package",
+        "unvendored_tests": False}}}
+    (dist / "pyodide-lock.json").write_text(json.dumps(lock))
+    cache = tmp_path / "cache"
+    # Share the downloads of the real cache; Pillow lands in this test's own cache.
+    from imagesynth.build.assemble import default_cache
+
+    real = default_cache()
+    for sub in ("npm", "wheels", "unpacked"):
+        if (real / sub).exists():
+            (cache / sub).parent.mkdir(parents=True, exist_ok=True)
+            (cache / sub).symlink_to(real / sub)
+    info = build_site(tmp_path / "site", app_root=app_root, cache=cache, pyodide_dist=dist,
+                      log=lambda m: None)
+    assert info["pillow"] is True and info["imaging"] == "pillow"
+    served = tmp_path / "site" / "pyscript" / "pyodide" / wheel.name
+    lock_out = json.loads((served.parent / "pyodide-lock.json").read_text())
+    assert lock_out["packages"]["pillow"]["sha256"] == sha256(served)
+
+    # A dist whose file does not match its own lock is refused.
+    wheel.write_bytes(b"tampered")
+    (cache / "pillow" / wheel.name).unlink()
+    info = build_site(tmp_path / "site", app_root=app_root, cache=cache, pyodide_dist=dist,
+                      log=lambda m: None)
+    assert info["pillow"] is False
+
+
+def test_cli_main(tmp_path, app_root, capsys):
+    assert main(["build", str(tmp_path / "s"), "--app-root", str(app_root), "-q"]) == 0
+    assert (tmp_path / "s" / "runtime.json").is_file()

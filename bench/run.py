@@ -1,0 +1,864 @@
+"""imagesynth benchmark (issue 7): where the time goes, beside baselines measured in the same run.
+
+  .venv/bin/python bench/run.py [--runs 5] [--json out.json] [--quick]
+
+Builds the site into a temp dir, serves it with ``imagesynth serve``'s app (sandbox at /v1)
+on a free loopback port, adds the baseline pages of bench/pages/ under /bench/, and drives
+headless Chromium (/usr/bin/chromium, Playwright) against it.  Each figure is the median of
+--runs runs; ratios are figure / baseline.  Prints one table; --json writes it as JSON.
+Rows whose dependency is missing (app, editor bench, Pillow, ...) say "n/a (reason)".
+No figure is asserted anywhere: these machines are noisy; read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = Path(__file__).resolve().parent / "pages"
+for p in (ROOT / "py", ROOT / "tests", ROOT / "bench"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+CHROMIUM = os.environ.get("IMAGESYNTH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1280, "height": 860}
+EDIT_MODEL = "gpt-image-1"  # the profile used to prepare the 12 MP edit
+ONE_PER_REQUEST_MODEL = "dall-e-3"
+
+# (key, figure, target text)
+ROWS = [
+    ("typing", "prompt box accepts typing, cold cache", "<= 1.5x"),
+    ("ready_cold", "Python ready (Generate works), cold cache", "<= 1.15x"),
+    ("ready_warm", "Python ready (Generate works), warm cache", "<= 1.15x"),
+    ("client_overhead", "last byte -> image shown+stored, 1024^2 PNG", "<= 3x and < 30 ms"),
+    ("n4_cpython", "n=4 dall-e-3, slow:2 each, CPython", "<= 1.3x"),
+    ("n4_page", "n=4 dall-e-3, slow:2 each, in the page", "<= 1.3x"),
+    ("prepare_page", "prepare 12 MP JPEG edit, in the page", "< 500 ms"),
+    ("prepare_pillow", "prepare 12 MP JPEG edit, Pillow/CPython", "< 300 ms"),
+    ("painting", "painting: pointer -> pixels, 2048^2, p95", "< 16 ms"),
+    ("first_load_bytes", "bytes transferred on first load", "< 8 MB"),
+    ("memory_200", "page memory, 200 images in history", "< 300 MB"),
+]
+
+# Recorded in every page before its own scripts: first input into #prompt, body[data-ready],
+# body[data-connected="1"], on the page's performance.now() clock (0 = navigation start).
+INIT_SCRIPT = r"""
+(() => {
+  const B = window.__bench = {firstInput: null, ready: null, connected: null};
+  document.addEventListener('input', (e) => {
+    if (B.firstInput === null && e.target && e.target.id === 'prompt') B.firstInput = performance.now();
+  }, true);
+  const check = () => {
+    const b = document.body; if (!b) return;
+    if (B.ready === null && b.hasAttribute('data-ready')) B.ready = performance.now();
+    if (B.connected === null && b.getAttribute('data-connected') === '1') B.connected = performance.now();
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true,
+                                                 attributeFilter: ['data-ready', 'data-connected']});
+})();
+"""
+
+# Click Generate; resolve when the first new gallery <img> is decoded. The resource entry of the
+# images request gives "last byte received" (responseEnd) on the same clock.
+GENERATE_SHOWN_JS = r"""
+async ({timeout}) => {
+  const gallery = document.getElementById('gallery');
+  const before = new Set(gallery.querySelectorAll('img'));
+  const t0 = performance.now();
+  const shown = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no new image in the gallery')), timeout);
+    const look = () => {
+      for (const img of gallery.querySelectorAll('img')) {
+        if (!before.has(img) && img.getAttribute('src')) {
+          mo.disconnect(); clearTimeout(timer);
+          const done = () => resolve(performance.now());
+          img.decode().then(done, done);
+          return;
+        }
+      }
+    };
+    const mo = new MutationObserver(look);
+    mo.observe(gallery, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+  });
+  document.getElementById('generate').click();
+  const tShown = await shown;
+  const res = performance.getEntriesByType('resource')
+    .filter(e => e.name.includes('/v1/images/') && e.startTime >= t0 - 1);
+  const last = res[res.length - 1];
+  return {t0, responseEnd: last ? last.responseEnd : null, shown: tShown, url: last ? last.name : null,
+          bytes: last ? last.encodedBodySize : null,
+          marks: performance.getEntriesByType('mark').filter(m => m.name.startsWith('imagesynth')).map(m => [m.name, m.startTime])};
+}
+"""
+
+# Click Generate; resolve when the new run card leaves data-state="running".
+GENERATE_DONE_JS = r"""
+async ({timeout}) => {
+  const runs = document.getElementById('runs');
+  for (const n of runs.querySelectorAll('.run')) n.__benchSeen = true;
+  const sleep = (ms) => new Promise(r => setTimeout(r, ms));
+  const t0 = performance.now();
+  document.getElementById('generate').click();
+  let node = null;
+  while (!node) {
+    if (performance.now() - t0 > timeout) throw new Error('no run card appeared');
+    await sleep(5);
+    for (const n of runs.querySelectorAll('.run')) if (!n.__benchSeen) { node = n; break; }
+  }
+  while (node.getAttribute('data-state') === 'running') {
+    if (performance.now() - t0 > timeout) throw new Error('the run did not finish');
+    await sleep(5);
+  }
+  return {ms: performance.now() - t0, state: node.getAttribute('data-state'),
+          rows: [...node.querySelectorAll('.row')].map(r => r.getAttribute('data-stage'))};
+}
+"""
+
+# Injected into the app page as <script type="py">: runs in the app's own interpreter, so it
+# uses the imaging backend the app chose (app.state.app.imaging).
+PY_PROBE = r"""
+import json as _bj, time as _bt
+from pyscript import window as _bw
+from pyodide.ffi import create_proxy as _bcp
+
+async def _bench_prepare(jpeg_url, mask_url, runs, model):
+    from pyodide.http import pyfetch
+    from imagesynth.models import profile_for
+    from imagesynth.prepare import prepare_edit
+    try:
+        from app.state import app as _app
+        imaging = _app.imaging
+    except Exception:
+        imaging = None
+    if imaging is None:
+        from imagesynth.imaging import default_imaging
+        imaging = default_imaging()
+    jpeg = await (await pyfetch(jpeg_url)).bytes()
+    mask = await (await pyfetch(mask_url)).bytes()
+    profile = profile_for(model)
+    times = []
+    for _ in range(int(runs)):
+        t0 = _bt.perf_counter()
+        p = await prepare_edit(imaging, profile, jpeg, mask)
+        times.append(_bt.perf_counter() - t0)
+    return _bj.dumps({"times": times, "imaging": type(imaging).__name__, "upload": list(p.upload_size),
+                      "image_bytes": len(p.images[0]), "mask_bytes": len(p.mask or b"")})
+
+def _bench_wasm():
+    try:
+        import pyodide_js
+        return int(pyodide_js._module.HEAPU8.length)
+    except Exception:
+        return -1
+
+_bw.__benchPrepare = _bcp(_bench_prepare)
+_bw.__benchWasm = _bcp(_bench_wasm)
+_bw.document.body.setAttribute("data-bench-probe", "1")
+"""
+
+# Diagnostic (one extra generation after the measured ones): wraps the app's steps between
+# "last byte received" and "shown" to say where the time goes.  Not used for the figures.
+PY_STAMPS = r"""
+import inspect as _bi, js as _bjs
+from pyscript import window as _bw
+import imagesynth.orchestrate as _bO
+import app.store as _bS, app.views as _bV
+
+_bw.__benchStamps = _bjs.Array.new()
+
+def _bench_wrap(mod, name):
+    f = getattr(mod, name)
+    if _bi.iscoroutinefunction(f):
+        async def g(*a, **k):
+            _bw.__benchStamps.push(_bjs.Array.of(name, 0, _bjs.performance.now()))
+            try:
+                return await f(*a, **k)
+            finally:
+                _bw.__benchStamps.push(_bjs.Array.of(name, 1, _bjs.performance.now()))
+    else:
+        def g(*a, **k):
+            _bw.__benchStamps.push(_bjs.Array.of(name, 0, _bjs.performance.now()))
+            try:
+                return f(*a, **k)
+            finally:
+                _bw.__benchStamps.push(_bjs.Array.of(name, 1, _bjs.performance.now()))
+    setattr(mod, name, g)
+
+for _m, _n in ((_bO, "parse_response"), (_bO, "finish_image"), (_bS, "save"), (_bV, "add_tile")):
+    _bench_wrap(_m, _n)
+_bw.document.body.setAttribute("data-bench-stamps", "1")
+"""
+
+INJECT_PY_JS = r"""
+(code) => { const s = document.createElement('script'); s.type = 'py'; s.textContent = code;
+            document.body.appendChild(s); }
+"""
+
+
+# ----------------------------------------------------------------------------------- helpers
+class NA(Exception):
+    """A row that cannot be measured here: its reason is printed instead of a figure."""
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def _short(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+    return text[:110]
+
+
+class Bench:
+    def __init__(self, runs: int, quick: bool):
+        self.runs = runs
+        self.quick = quick
+        self.rows: dict[str, dict] = {}
+        self.site: Path | None = None
+        self.server = None
+        self.browser = None
+        self.notes: list[str] = []
+
+    # -- recording
+    def put(self, key: str, value=None, baseline=None, unit="ms", *, limit=None, ratio_limit=None,
+            samples=None, baseline_samples=None, note="", extra=None):
+        ratio = (value / baseline) if (value is not None and baseline) else None
+        ok = True
+        if limit is not None:
+            ok = ok and value is not None and value < limit
+        if ratio_limit is not None:
+            ok = ok and ratio is not None and ratio <= ratio_limit
+        label, target = next((f, t) for k, f, t in ROWS if k == key)
+        self.rows[key] = {
+            "figure": label, "target": target, "unit": unit, "value": value, "baseline": baseline,
+            "ratio": ratio, "status": "PASS" if ok else "MISS", "samples": samples or [],
+            "baseline_samples": baseline_samples or [], "note": note, **({"extra": extra} if extra else {}),
+        }
+
+    def na(self, key: str, reason: str):
+        label, target = next((f, t) for k, f, t in ROWS if k == key)
+        self.rows[key] = {"figure": label, "target": target, "unit": None, "value": None, "baseline": None,
+                          "ratio": None, "status": "n/a", "note": reason}
+
+    def guarded(self, keys, fn, *args):
+        """Run fn; any row in keys it did not fill becomes n/a with the reason."""
+        t0 = time.monotonic()
+        try:
+            fn(*args)
+        except NA as exc:
+            for k in keys:
+                if k not in self.rows:
+                    self.na(k, str(exc))
+        except Exception as exc:  # noqa: BLE001 - the benchmark reports, it does not crash
+            log(f"{fn.__name__} failed:\n{traceback.format_exc()}")
+            for k in keys:
+                if k not in self.rows:
+                    self.na(k, _short(exc))
+        finally:
+            for k in keys:
+                if k not in self.rows:
+                    self.na(k, "not measured")
+            log(f"{fn.__name__}: {time.monotonic() - t0:.1f} s")
+
+
+# ------------------------------------------------------------------------------------ fixtures
+def make_photo_12mp() -> bytes:
+    """A 4000x3000 JPEG with photo-like content (fractal + gradient + noise), quality 90."""
+    from PIL import Image
+
+    size = (4000, 3000)
+    r = Image.effect_mandelbrot(size, (-2.2, -1.2, 1.0, 1.2), 60)
+    g = Image.linear_gradient("L").resize(size)
+    b = Image.effect_noise(size, 40)
+    out = io.BytesIO()
+    Image.merge("RGB", (r, g, b)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def make_mask_12mp() -> bytes:
+    """A painted mask as the editor exports it: RGBA PNG of the photo's size, alpha 0 where painted."""
+    from PIL import Image, ImageDraw
+
+    m = Image.new("RGBA", (4000, 3000), (0, 0, 0, 255))
+    ImageDraw.Draw(m).ellipse((1400, 900, 2600, 2100), fill=(0, 0, 0, 0))
+    out = io.BytesIO()
+    m.save(out, "PNG")
+    return out.getvalue()
+
+
+def sandbox_png_1024(api_base: str, key: str) -> bytes:
+    """One 1024x1024 PNG exactly as the sandbox sends it (the baseline fetches these bytes)."""
+    import requests
+
+    r = requests.post(f"{api_base}/images/generations", headers={"Authorization": f"Bearer {key}"},
+                      json={"model": "gpt-image-1", "prompt": "bench baseline picture", "size": "1024x1024",
+                            "n": 1}, timeout=60)
+    r.raise_for_status()
+    return base64.b64decode(r.json()["data"][0]["b64_json"])
+
+
+@contextmanager
+def served_site(bench: Bench):
+    """Build the site once, add bench/pages as /bench/, serve it with the sandbox."""
+    with tempfile.TemporaryDirectory(prefix="imagesynth-bench-") as tmp:
+        site = Path(tmp) / "site"
+        try:
+            from imagesynth.build import build_site
+        except Exception as exc:  # noqa: BLE001
+            raise NA(f"no site builder ({_short(exc)})") from None
+        t0 = time.monotonic()
+        build_site(site, log=lambda *a, **k: None)
+        log(f"site built in {time.monotonic() - t0:.1f} s: {site}")
+        shutil.copytree(PAGES, site / "bench")
+        bench.site = site
+        try:
+            from serverfixture import running_server
+        except Exception as exc:  # noqa: BLE001
+            raise NA(f"no server fixture ({_short(exc)})") from None
+        with running_server(site) as srv:
+            bench.server = srv
+            try:
+                (site / "bench" / "img1024.png").write_bytes(sandbox_png_1024(srv.api_base, srv.key))
+            except Exception as exc:  # noqa: BLE001
+                log(f"no sandbox PNG ({_short(exc)})")
+            (site / "bench" / "photo12mp.jpg").write_bytes(make_photo_12mp())
+            (site / "bench" / "mask12mp.png").write_bytes(make_mask_12mp())
+            yield srv
+
+
+def new_context(bench: Bench):
+    ctx = bench.browser.new_context(viewport=VIEWPORT, service_workers="allow")
+    ctx.add_init_script(INIT_SCRIPT)
+
+    def guard(route):
+        host = urlsplit(route.request.url).hostname or ""
+        if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            route.abort("blockedbyclient")
+
+    ctx.route("**/*", guard)
+    return ctx
+
+
+def app_url(bench: Bench) -> str:
+    return bench.server.url + "/"
+
+
+def has_app(bench: Bench) -> bool:
+    return bench.site is not None and (bench.site / "index.html").is_file()
+
+
+# --------------------------------------------------------------------------- rows 1, 2 and 8
+def _net_counter(ctx, page):
+    cdp = ctx.new_cdp_session(page)
+    state = {"bytes": 0, "n": 0, "by_url": {}, "urls": {}}
+
+    def on_response(e):
+        state["urls"][e["requestId"]] = e["response"]["url"]
+
+    def on_finished(e):
+        state["bytes"] += e["encodedDataLength"]
+        state["n"] += 1
+        url = state["urls"].get(e["requestId"], "?")
+        state["by_url"][url] = state["by_url"].get(url, 0) + e["encodedDataLength"]
+
+    cdp.on("Network.responseReceived", on_response)
+    cdp.on("Network.loadingFinished", on_finished)
+    cdp.send("Network.enable")
+    return state
+
+
+def _type_first(page, timeout=30_000) -> float:
+    page.locator("#prompt").press_sequentially("a", timeout=timeout)
+    page.wait_for_function("window.__bench.firstInput !== null", timeout=timeout)
+    return page.evaluate("window.__bench.firstInput")
+
+
+def _wait_ready(page, timeout=90_000) -> float:
+    page.wait_for_function("window.__bench.ready !== null", timeout=timeout, polling=50)
+    return page.evaluate("window.__bench.ready")
+
+
+def measure_boot(bench: Bench):
+    """Rows 1, 2, 8: typing (vs static page), Python ready cold/warm (vs loadPyodide), first-load bytes."""
+    if not has_app(bench):
+        raise NA("no app page in the built site")
+    base = bench.server.url
+    typing, typing_base = [], []
+    ready_cold, ready_warm, base_cold, base_warm = [], [], [], []
+    load_bytes, base_bytes = [], []
+    breakdown = {}
+    for i in range(bench.runs):
+        order = ["static", "app", "pyodide"] if i % 2 == 0 else ["pyodide", "app", "static"]
+        for which in order:
+            ctx = new_context(bench)
+            try:
+                page = ctx.new_page()
+                if which == "static":
+                    page.goto(base + "/bench/static.html", wait_until="commit")
+                    typing_base.append(_type_first(page))
+                elif which == "app":
+                    net = _net_counter(ctx, page)
+                    page.goto(base + "/", wait_until="commit")
+                    typing.append(_type_first(page))
+                    ready_cold.append(_wait_ready(page))
+                    try:
+                        page.wait_for_load_state("networkidle", timeout=15_000)
+                    except Exception:  # noqa: BLE001
+                        pass
+                    load_bytes.append(net["bytes"])
+                    breakdown = dict(net["by_url"])
+                    page.goto(base + "/", wait_until="commit")
+                    ready_warm.append(_wait_ready(page))
+                else:
+                    net = _net_counter(ctx, page)
+                    page.goto(base + "/bench/pyodide.html", wait_until="commit")
+                    base_cold.append(_wait_ready(page))
+                    try:
+                        page.wait_for_load_state("networkidle", timeout=15_000)
+                    except Exception:  # noqa: BLE001
+                        pass
+                    base_bytes.append(net["bytes"])
+                    page.goto(base + "/bench/pyodide.html", wait_until="commit")
+                    base_warm.append(_wait_ready(page))
+            finally:
+                ctx.close()
+        log(f"boot run {i + 1}: typing {typing[-1]:.0f}/{typing_base[-1]:.0f} ms, ready cold "
+            f"{ready_cold[-1]:.0f}/{base_cold[-1]:.0f}, warm {ready_warm[-1]:.0f}/{base_warm[-1]:.0f}")
+    bench.put("typing", median(typing), median(typing_base), ratio_limit=1.5, samples=typing,
+              baseline_samples=typing_base, note="baseline: bare static page with a textarea")
+    bench.put("ready_cold", median(ready_cold), median(base_cold), ratio_limit=1.15, samples=ready_cold,
+              baseline_samples=base_cold, note="app: body[data-ready]; baseline: bare loadPyodide() page")
+    bench.put("ready_warm", median(ready_warm), median(base_warm), ratio_limit=1.15, samples=ready_warm,
+              baseline_samples=base_warm, note="second navigation in the same browser context")
+    top = sorted(breakdown.items(), key=lambda kv: -kv[1])[:8]
+    bench.put("first_load_bytes", median(load_bytes), median(base_bytes), unit="bytes", limit=8e6,
+              samples=load_bytes, baseline_samples=base_bytes,
+              note="encoded bytes until ready + network idle; baseline: the loadPyodide() page",
+              extra={"largest": [[urlsplit(u).path, b] for u, b in top]})
+
+
+# ------------------------------------------------------------------------------ rows 3, 4, 5
+def _connect_sandbox(page, base: str) -> None:
+    page.goto(base + "/", wait_until="commit")
+    page.evaluate("localStorage.setItem('imagesynth.connection', JSON.stringify({kind: 'sandbox'}))")
+    page.goto(base + "/", wait_until="commit")
+    _wait_ready(page)
+    try:
+        page.wait_for_function("window.__bench.connected !== null", timeout=30_000, polling=50)
+    except Exception:  # noqa: BLE001
+        raise NA("the app did not connect to the sandbox (body[data-connected=1] never set)") from None
+
+
+def _set_form(page, prompt: str, n: int, model: str | None, stream: bool | None = None) -> str:
+    page.fill("#prompt", prompt)
+    page.fill("#n", str(n))
+    page.select_option("#size", "Large")
+    if model:
+        options = page.eval_on_selector_all("#model option", "os => os.map(o => o.value)")
+        if model not in options:
+            raise NA(f"the app offers no model {model} (has {', '.join(options)})")
+        page.select_option("#model", model)
+    if stream is not None and page.locator("#param-stream").count():
+        page.locator("#param-stream").set_checked(stream)
+    return page.eval_on_selector("#model", "s => s.value")
+
+
+def _overhead_phases(page) -> str:
+    """One more generation with the app's steps wrapped: 'step start-end' in ms after the last byte."""
+    try:
+        page.evaluate(INJECT_PY_JS, PY_STAMPS)
+        page.wait_for_function("document.body.hasAttribute('data-bench-stamps')", timeout=20_000, polling=50)
+        page.fill("#prompt", "bench client overhead phases")
+        r = page.evaluate(GENERATE_SHOWN_JS, {"timeout": 60_000})
+        stamps = page.evaluate("window.__benchStamps.map(a => [...a])")
+    except Exception as exc:  # noqa: BLE001
+        return f"unavailable ({_short(exc)})"
+    end = r["responseEnd"]
+    open_: dict[str, float] = {}
+    parts = []
+    for name, edge, t in stamps:
+        if edge == 0:
+            open_[name] = t
+        elif name in open_:
+            parts.append(f"{name} {open_.pop(name) - end:.0f}..{t - end:.0f}")
+    parts.append(f"shown {r['shown'] - end:.0f}")
+    return ", ".join(parts)
+
+
+def _inject_probe(page) -> None:
+    page.evaluate(INJECT_PY_JS, PY_PROBE)
+    try:
+        page.wait_for_function("document.body.hasAttribute('data-bench-probe')", timeout=20_000, polling=50)
+    except Exception:  # noqa: BLE001
+        raise NA("a <script type=\"py\"> added to the app page did not run") from None
+
+
+def measure_app(bench: Bench):
+    """Rows 3 (client overhead), 4 in the page (n=4 vs one), 5 (12 MP edit prepared in the page)."""
+    if not has_app(bench):
+        raise NA("no app page in the built site")
+    base = bench.server.url
+    ctx = new_context(bench)
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        _connect_sandbox(page, base)
+
+        # -- row 3: baseline page first, then the app, alternating by run
+        # the baseline page in its own context (window): a second tab in the app's context would
+        # share its renderer and be hidden behind it
+        bctx = new_context(bench)
+        bpage = bctx.new_page()
+        bpage.goto(base + "/bench/fetchimg.html")
+        have_png = (bench.site / "bench" / "img1024.png").is_file()
+        app_ms, base_ms, marks = [], [], []
+        try:
+            model = _set_form(page, "bench client overhead", 1, None, stream=False)
+            page.evaluate(GENERATE_SHOWN_JS, {"timeout": 60_000})  # warm-up (first run compiles code paths)
+            for i in range((2 if bench.quick else bench.runs) + 1):
+                if have_png:
+                    bpage.bring_to_front()
+                    b = bpage.evaluate("(u) => benchFetch(u)", f"{base}/bench/img1024.png?{i}")
+                    if i:
+                        base_ms.append(b["shown"] - b["responseEnd"])
+                page.bring_to_front()
+                page.fill("#prompt", f"bench client overhead {i}")
+                r = page.evaluate(GENERATE_SHOWN_JS, {"timeout": 60_000})
+                if i and r["responseEnd"] is not None:
+                    app_ms.append(r["shown"] - r["responseEnd"])
+                    marks.append(r["marks"])
+            phases = _overhead_phases(page)
+            v = median(app_ms)
+            bench.put("client_overhead", v, median(base_ms), limit=30, ratio_limit=3, samples=app_ms,
+                      baseline_samples=base_ms,
+                      note=f"model {model}, stream off; Resource Timing responseEnd -> new gallery <img> "
+                           f"decoded; baseline: fetch->blob->img of the sandbox's PNG; where the time goes "
+                           f"(one extra run, ms after last byte): {phases}",
+                      extra={"marks": marks[-1] if marks else [], "phases": phases})
+        except NA as exc:
+            bench.na("client_overhead", str(exc))
+        finally:
+            bctx.close()
+        page.bring_to_front()
+
+        # -- row 4 in the page
+        try:
+            one, four = [], []
+            for i in range(max(1, bench.runs if not bench.quick else 1)):
+                _set_form(page, f"bench n4 page {i} [[sandbox:slow:2]]", 1, ONE_PER_REQUEST_MODEL)
+                r1 = page.evaluate(GENERATE_DONE_JS, {"timeout": 120_000})
+                _set_form(page, f"bench n4 page {i} [[sandbox:slow:2]]", 4, ONE_PER_REQUEST_MODEL)
+                r4 = page.evaluate(GENERATE_DONE_JS, {"timeout": 120_000})
+                if r1["state"] != "done" or r4["state"] != "done":
+                    raise NA(f"a run ended {r1['state']}/{r4['state']} ({r4['rows']})")
+                one.append(r1["ms"])
+                four.append(r4["ms"])
+            bench.put("n4_page", median(four), median(one), ratio_limit=1.3, samples=four, baseline_samples=one,
+                      note="click Generate -> run card done; baseline: n=1, same prompt and model")
+        except NA as exc:
+            bench.na("n4_page", str(exc))
+
+        # -- row 5
+        try:
+            _inject_probe(page)
+            runs = 1 if bench.quick else max(3, bench.runs)
+            out = page.evaluate(
+                "async (a) => await window.__benchPrepare(a[0], a[1], a[2], a[3])",
+                [base + "/bench/photo12mp.jpg", base + "/bench/mask12mp.png", runs + 1, EDIT_MODEL])
+            res = json.loads(out)
+            times = [t * 1000 for t in res["times"][1:]]
+            bench.put("prepare_page", median(times), None, limit=500, samples=times,
+                      note=f"{res['imaging']} in the app page, {EDIT_MODEL} profile, 4000x3000 JPEG + painted "
+                           f"mask -> upload {res['upload'][0]}x{res['upload'][1]}; first run dropped",
+                      extra={k: res[k] for k in ("upload", "image_bytes", "mask_bytes", "imaging")})
+        except NA as exc:
+            bench.na("prepare_page", str(exc))
+    finally:
+        ctx.close()
+
+
+# ------------------------------------------------------------------------------------- row 9
+POPULATE_JS = r"""
+async ({n, url}) => {
+  const idb = await import(new URL('static/idb.js', location.href).href);
+  const blob = await (await fetch(url)).blob();
+  const t = Date.now() - n * 1000;
+  for (let i = 0; i < n; i++) {
+    const prompt = 'bench history ' + i;
+    await idb.putImage({created: t + i * 1000, prompt, mime: 'image/png', width: 1024, height: 1024,
+                        params: JSON.stringify({prompt, model: 'gpt-image-1', size: '1024x1024'}),
+                        size: blob.size, blob: new Blob([blob], {type: 'image/png'})});
+  }
+  return await idb.countImages();
+}
+"""
+
+
+def _renderer_rss(bench: Bench) -> int | None:
+    """Sum of VmRSS of the browser's renderer processes (best effort, Linux)."""
+    try:
+        cdp = bench.browser.new_browser_cdp_session()
+        info = cdp.send("SystemInfo.getProcessInfo")
+        total = 0
+        for proc in info.get("processInfo", []):
+            if proc.get("type") != "renderer":
+                continue
+            status = Path(f"/proc/{proc['id']}/status").read_text()
+            kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+            total += kb * 1024
+        cdp.detach()
+        return total or None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def measure_memory(bench: Bench):
+    if not has_app(bench):
+        raise NA("no app page in the built site")
+    if not (bench.site / "bench" / "img1024.png").is_file():
+        raise NA("no 1024^2 PNG from the sandbox")
+    base = bench.server.url
+    ctx = new_context(bench)
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(90_000)
+        page.goto(base + "/", wait_until="commit")
+        _wait_ready(page)
+        count = page.evaluate(POPULATE_JS, {"n": 200, "url": base + "/bench/img1024.png"})
+        page.goto(base + "/", wait_until="commit")
+        _wait_ready(page)
+        try:
+            page.wait_for_function("document.querySelectorAll('#gallery li').length >= 1", timeout=30_000)
+        except Exception:  # noqa: BLE001
+            pass
+        page.wait_for_timeout(1500)
+        # tiles are lazy: wait for the images in the viewport (the others are not loaded, by design)
+        page.wait_for_function(
+            "[...document.querySelectorAll('#gallery img')].every(i => i.complete || "
+            "i.getBoundingClientRect().top > innerHeight + 600)", timeout=60_000)
+        loaded = page.evaluate("[...document.querySelectorAll('#gallery img')].filter(i => i.complete && "
+                               "i.naturalWidth > 0).length")
+        tiles = page.evaluate("document.querySelectorAll('#gallery li').length")
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("HeapProfiler.collectGarbage")
+        cdp.send("Performance.enable")
+        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        heap = int(metrics.get("JSHeapUsedSize", 0))
+        try:
+            usage = cdp.send("Runtime.getHeapUsage")
+        except Exception:  # noqa: BLE001
+            usage = {}
+        wasm = -1
+        try:
+            _inject_probe(page)
+            wasm = int(page.evaluate("window.__benchWasm()"))
+        except NA:
+            pass
+        rss = _renderer_rss(bench)
+        if wasm < 0:
+            raise NA(f"no wasm memory size (JS heap {heap / 1e6:.0f} MB)")
+        total = heap + wasm
+        bench.put("memory_200", total, None, unit="bytes", limit=300e6, samples=[total],
+                  note=f"JSHeapUsedSize {heap / 1e6:.0f} MB + wasm {wasm / 1e6:.0f} MB after GC; {count} images "
+                       f"stored, {tiles} tiles rendered, {loaded} images loaded (lazy); renderer RSS "
+                       f"{'%.0f MB' % (rss / 1e6) if rss else 'n/a'}",
+                  extra={"js_heap": heap, "wasm": wasm, "renderer_rss": rss, "tiles": tiles, "loaded": loaded, "stored": count,
+                         "heap_usage": usage})
+    finally:
+        ctx.close()
+
+
+# ------------------------------------------------------------------------------ CPython rows
+def measure_n4_cpython(bench: Bench):
+    try:
+        from imagesynth import image_synthesize
+    except Exception as exc:  # noqa: BLE001
+        raise NA(f"no image_synthesize ({_short(exc)})") from None
+    srv = bench.server
+
+    def once(n: int, i: int) -> float:
+        t0 = time.perf_counter()
+        imgs = image_synthesize(f"bench n4 cpython {i} [[sandbox:slow:2]]", n, model=ONE_PER_REQUEST_MODEL,
+                                image_size="Large", base_url=srv.api_base, authentication={"APIKey": srv.key})
+        assert len(imgs) == n
+        return (time.perf_counter() - t0) * 1000
+
+    one, four = [], []
+    for i in range(max(1, bench.runs if not bench.quick else 1)):
+        one.append(once(1, i))
+        four.append(once(4, i))
+    bench.put("n4_cpython", median(four), median(one), ratio_limit=1.3, samples=four, baseline_samples=one,
+              note="image_synthesize against the sandbox; baseline: n=1, same prompt and model")
+
+
+def measure_prepare_pillow(bench: Bench):
+    try:
+        from imagesynth.imaging.pillow import PillowImaging
+        from imagesynth.models import profile_for
+        from imagesynth.prepare import prepare_edit
+    except Exception as exc:  # noqa: BLE001
+        raise NA(f"no Pillow imaging ({_short(exc)})") from None
+    photo, mask = make_photo_12mp(), make_mask_12mp()
+    imaging, profile = PillowImaging(), profile_for(EDIT_MODEL)
+    times = []
+    p = None
+    for _ in range((1 if bench.quick else max(3, bench.runs)) + 1):
+        t0 = time.perf_counter()
+        p = asyncio.run(prepare_edit(imaging, profile, photo, mask))
+        times.append((time.perf_counter() - t0) * 1000)
+    times = times[1:]
+    bench.put("prepare_pillow", median(times), None, limit=300, samples=times,
+              note=f"PillowImaging, {EDIT_MODEL} profile, 4000x3000 JPEG ({len(photo) / 1e6:.1f} MB) + painted "
+                   f"mask -> upload {p.upload_size[0]}x{p.upload_size[1]}")
+
+
+def measure_painting(bench: Bench):
+    try:
+        import editor_bench
+    except Exception as exc:  # noqa: BLE001
+        raise NA(f"no bench/editor_bench.py ({_short(exc)})") from None
+    moves = 40 if bench.quick else 120
+    res = editor_bench.run(moves, 1 if bench.quick else bench.runs)
+    paint = res.get("paint") or []
+    if not paint:
+        raise NA("editor bench returned no paint rows")
+    worst = max(paint, key=lambda r: r["latency"]["p95"])
+    base = worst["baseline"]["p95"]
+    bench.put("painting", worst["latency"]["p95"], base, limit=16, samples=[r["latency"]["p95"] for r in paint],
+              baseline_samples=[r["baseline"]["p95"] for r in paint],
+              note=f"bench/editor_bench.py, {moves} moves; worst brush ({worst['brush']} px) p95; "
+                   f"baseline: empty requestAnimationFrame -> next frame p95; "
+                   f"stamping p95 {worst['work']['p95']:.1f} ms",
+              extra={"editor_bench": res})
+
+
+# ------------------------------------------------------------------------------------ output
+def fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit == "bytes":
+        return f"{v / 1e6:.2f} MB"
+    if v >= 100:
+        return f"{v:.0f} ms"
+    return f"{v:.1f} ms"
+
+
+def table(bench: Bench, meta: dict) -> str:
+    w = max(len(f) for _, f, _ in ROWS)
+    lines = [f"imagesynth benchmark  {meta['when']}  {meta['machine']}  runs={meta['runs']}"
+             f"{'  (quick)' if meta['quick'] else ''}",
+             f"{'figure':<{w}}  {'median':>10}  {'baseline':>10}  {'ratio':>6}  {'target':<18}  result",
+             "-" * (w + 64)]
+    for key, label, target in ROWS:
+        r = bench.rows.get(key) or {"status": "n/a", "note": "not run"}
+        if r["status"] == "n/a":
+            lines.append(f"{label:<{w}}  {'':>10}  {'':>10}  {'':>6}  {target:<18}  n/a ({r['note']})")
+            continue
+        ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
+        lines.append(f"{label:<{w}}  {fmt(r['value'], r['unit']):>10}  {fmt(r['baseline'], r['unit']):>10}  "
+                     f"{ratio:>6}  {target:<18}  {r['status']}")
+    lines.append("")
+    lines.append("notes:")
+    for key, label, _ in ROWS:
+        r = bench.rows.get(key)
+        if r and r["status"] != "n/a" and r.get("note"):
+            lines.append(f"  {label}: {r['note']}")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.node()} ({os.cpu_count()} cores, {cpu}, Python {platform.python_version()})"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5, help="runs per figure (median is reported)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the table as JSON here")
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions inside rows (for tests; < 2 min)")
+    args = ap.parse_args(argv)
+    runs = max(1, args.runs)
+    bench = Bench(runs, args.quick)
+    started = time.monotonic()
+    browser_keys = ["typing", "ready_cold", "ready_warm", "first_load_bytes", "client_overhead", "n4_page",
+                    "prepare_page", "memory_200"]
+
+    bench.guarded(["prepare_pillow"], measure_prepare_pillow, bench)
+    bench.guarded(["painting"], measure_painting, bench) if Path(CHROMIUM).exists() else \
+        bench.na("painting", f"no Chromium at {CHROMIUM}")
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(served_site(bench))
+        except NA as exc:
+            for k in browser_keys + ["n4_cpython"]:
+                bench.na(k, str(exc))
+        except Exception as exc:  # noqa: BLE001
+            log(traceback.format_exc())
+            for k in browser_keys + ["n4_cpython"]:
+                bench.na(k, f"site/server: {_short(exc)}")
+        if bench.server is not None:
+            bench.guarded(["n4_cpython"], measure_n4_cpython, bench)
+            if not Path(CHROMIUM).exists():
+                for k in browser_keys:
+                    bench.na(k, f"no Chromium at {CHROMIUM}")
+            else:
+                try:
+                    from playwright.sync_api import sync_playwright
+                except Exception as exc:  # noqa: BLE001
+                    for k in browser_keys:
+                        bench.na(k, f"no playwright ({_short(exc)})")
+                else:
+                    with sync_playwright() as pw:
+                        bench.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                        try:
+                            bench.guarded(["typing", "ready_cold", "ready_warm", "first_load_bytes"],
+                                          measure_boot, bench)
+                            bench.guarded(["client_overhead", "n4_page", "prepare_page"], measure_app, bench)
+                            bench.guarded(["memory_200"], measure_memory, bench)
+                        finally:
+                            bench.browser.close()
+    meta = {"when": time.strftime("%Y-%m-%d %H:%M", time.localtime()), "machine": machine(), "runs": runs,
+            "quick": args.quick, "seconds": round(time.monotonic() - started, 1),
+            "chromium": CHROMIUM}
+    print(table(bench, meta))
+    if args.json:
+        doc = {"meta": meta, "rows": {k: bench.rows.get(k) for k, _, _ in ROWS}}
+        args.json.write_text(json.dumps(doc, indent=2, default=str))
+        log(f"wrote {args.json}")
+    log(f"total {meta['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -130,9 +131,12 @@ def _endpoint(args):
     from .auth import ServiceConnection, resolve
 
     if args.api_key is not None:
-        provider = args.provider or ("openai" if not args.base_url or args.base_url.startswith(
+        # An explicit key replaces the environment's key, not its endpoint: OPENAI_BASE_URL still
+        # says where to send it (as the openai SDK does).
+        base_url = args.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        provider = args.provider or ("openai" if not base_url or base_url.startswith(
             "https://api.openai.com") else "compatible")
-        auth: Any = ServiceConnection(provider=provider, base_url=args.base_url, api_key=args.api_key,
+        auth: Any = ServiceConnection(provider=provider, base_url=base_url, api_key=args.api_key,
                                       organization=args.organization, project=args.project,
                                       api_version=args.api_version, deployment=args.deployment)
     else:
@@ -192,6 +196,9 @@ def main(argv: Sequence[str] | None = None, *, transport=None, imaging=None) -> 
     except KeyboardInterrupt:
         _fail(args, written, "interrupted", None)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `imagesynth ... | head`: the reader left; the files are written
+        _silence_stdout()
+        return 0
     except (UsageError, errors.ImageSynthError) as e:
         _fail(args, written, str(e), e)
         return exit_code(e)
@@ -201,6 +208,20 @@ def main(argv: Sequence[str] | None = None, *, transport=None, imaging=None) -> 
 
 
 def _fail(args, written: list[dict], message: str, error: BaseException | None) -> None:
+    try:
+        _report_failure(args, written, message, error)
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """After the reader of our stdout left: point it at /dev/null, so the flush at exit does not
+    raise a second BrokenPipeError (the recipe in Python's signal module docs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _report_failure(args, written: list[dict], message: str, error: BaseException | None) -> None:
     if args is not None and getattr(args, "json", False):
         err = error.to_dict() if isinstance(error, errors.ImageSynthError) else {"message": message}
         print(json.dumps({"images": written, "error": err}, indent=2, ensure_ascii=False))

@@ -1,0 +1,146 @@
+"""The first screen: choosing the endpoint, testing it, keeping or forgetting the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from apphelpers import alert_titles, no_traceback, open_app, use_compatible, use_sandbox
+
+pytestmark = pytest.mark.usefixtures("server")
+
+KEY = "sk-sandbox"
+
+
+@pytest.fixture
+def sandbox_server(server):
+    if not server.sandbox:
+        pytest.skip("needs imagesynth serve's sandbox endpoint")
+    return server
+
+
+def test_first_screen_offers_the_sandbox(page, sandbox_server, screenshot):
+    open_app(page, sandbox_server)
+    page.wait_for_selector("#provider-sandbox-label:not([hidden])")
+    assert page.locator("#connect").is_visible()
+    assert page.locator("#provider-sandbox").is_checked()  # preselected when this server has one
+    assert page.inner_text("#conn-status") == "Not connected"
+    screenshot(page, "app-02-first-screen")
+    page.click("#test-connection")
+    page.wait_for_selector("#connect-result .models li")
+    listed = page.locator("#connect-result .models li").all_inner_texts()
+    assert "gpt-image-1" in listed
+    use_sandbox(page)
+    assert page.locator("#connect").is_hidden()
+    assert page.locator("#model").is_enabled()
+
+
+def test_provider_fields(page, sandbox_server):
+    open_app(page, sandbox_server)
+    page.check("#provider-openai")
+    assert page.locator("#api-key").is_visible()
+    assert page.locator("#base-url").is_hidden()
+    page.check("#provider-azure")
+    for sel in ("#base-url", "#deployment", "#api-version", "#api-key"):
+        assert page.locator(sel).is_visible(), sel
+    assert page.inner_text("#base-url-label") == "Endpoint"
+    page.check("#provider-compatible")
+    assert page.locator("#base-url").is_visible()
+    assert page.locator("#deployment").is_hidden()
+    # missing fields are named, nothing is sent
+    page.fill("#base-url", "")
+    page.fill("#api-key", "")
+    page.click("#use-connection")
+    page.wait_for_selector("#connect-result .alert")
+    text = page.inner_text("#connect-result")
+    assert "base URL" in text and "key" in text
+
+
+def test_bad_key_is_explained(page, sandbox_server, screenshot):
+    open_app(page, sandbox_server)
+    use_compatible(page, sandbox_server.url + "/v1", "sk-wrong-key-123", remember=False)
+    page.wait_for_selector("#connect-result .alert")
+    titles = alert_titles(page.locator("#connect-result"))
+    assert "Key refused" in titles, titles
+    text = page.inner_text("#connect-result")
+    assert no_traceback(text)
+    assert "sk-wrong-key-123" not in text
+    assert page.get_attribute("#conn-status", "data-state") == "error"
+    screenshot(page, "app-10-error-bad-key")
+
+
+def test_unreachable_endpoint_is_explained(page, sandbox_server):
+    open_app(page, sandbox_server)
+    # a closed local port: the fetch fails the way a CORS refusal does
+    use_compatible(page, "http://127.0.0.1:9/v1", "sk-anything", remember=False)
+    page.wait_for_selector("#connect-result .alert", timeout=40_000)
+    text = page.inner_text("#connect-result")
+    assert "Can't reach the endpoint" in text
+    assert "CORS" in text
+    assert "sk-anything" not in text
+
+
+def test_tab_only_key_is_gone_after_reload(page, sandbox_server):
+    open_app(page, sandbox_server)
+    use_compatible(page, sandbox_server.url + "/v1", KEY, remember=False)
+    page.wait_for_selector("#conn-status[data-state=ok]")
+    stored = page.evaluate("JSON.stringify(Object.entries(localStorage))")
+    assert KEY not in stored  # "this tab only" never touches storage
+    page.reload()
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("#conn-status[data-state=error]")
+    assert "key needed" in page.inner_text("#conn-status")
+    assert page.input_value("#api-key") == ""
+    assert page.locator("#connect").is_visible()
+    assert page.input_value("#base-url") == sandbox_server.url + "/v1"  # the rest is remembered
+    assert "Paste your key again" in page.inner_text("#connect-result")
+
+
+def test_remembered_key_survives_reload_until_forgotten(page, sandbox_server, screenshot):
+    open_app(page, sandbox_server)
+    use_compatible(page, sandbox_server.url + "/v1", KEY, remember=True)
+    page.wait_for_selector("#conn-status[data-state=ok]")
+    page.reload()
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("#conn-status[data-state=ok]")
+    assert "OpenAI-compatible" in page.inner_text("#conn-status")
+    page.click("#open-connect")
+    assert page.input_value("#api-key") == KEY
+    page.click("#forget-key")
+    page.wait_for_selector("#connect-result .alert")
+    assert page.input_value("#api-key") == ""
+    assert KEY not in page.evaluate("JSON.stringify(Object.entries(localStorage))")
+    page.reload()
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("#conn-status[data-state=error]")
+    assert page.input_value("#api-key") == ""
+
+
+def test_about_panel(page, sandbox_server, runtime_info, screenshot):
+    open_app(page, sandbox_server)
+    page.click("#open-about")
+    page.wait_for_selector("#about[open]")
+    text = page.inner_text("#about-list")
+    assert "imagesynth" in text
+    assert runtime_info["pyscript"] in text
+    assert runtime_info["pyodide"] in text
+    assert ("Pillow" in text) if runtime_info.get("pillow") else ("canvas" in text.lower())
+    screenshot(page, "app-11-about", full_page=False)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#about:not([open])", state="attached")
+
+
+def test_keyboard_reaches_everything(page, sandbox_server):
+    open_app(page, sandbox_server)
+    use_sandbox(page)
+    seen = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate("document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim())"))
+    for wanted in ("open-connect", "open-about", "prompt", "n", "size", "model", "generate"):
+        assert wanted in seen, (wanted, seen)
+    # every form control has an accessible name
+    unnamed = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea, button')]
+        .filter(e => e.offsetParent !== null)
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+        .map(e => e.id || e.outerHTML.slice(0, 60))""")
+    assert unnamed == []

@@ -1,0 +1,297 @@
+"""The page, end to end against the sandbox: generate, stream, cancel, faults, hostile prompts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from apphelpers import alert_titles, generate, image_sizes, no_traceback, open_app, use_sandbox, wait_run_end
+
+pytestmark = pytest.mark.usefixtures("server")
+
+
+@pytest.fixture
+def app_page(page, server):
+    if not server.sandbox:
+        pytest.skip("needs imagesynth serve's sandbox endpoint")
+    open_app(page, server)
+    use_sandbox(page)
+    return page
+
+
+def test_shell_paints_before_python(page, server, screenshot):
+    """The layout and the prompt box work before Python is ready; Python-bound controls say so."""
+    page.goto(server.url + "/", wait_until="commit")
+    page.wait_for_selector("#prompt")
+    # Typing works at once, whatever Python is doing.
+    page.fill("#prompt", "typed before Python was ready")
+    booting = page.evaluate("document.body.classList.contains('booting')")
+    if booting:
+        assert page.locator("#generate").is_disabled()
+        assert "Starting Python" in page.inner_text("#generate")
+        screenshot(page, "app-01-booting")
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    assert page.input_value("#prompt") == "typed before Python was ready"
+    assert page.locator("#generate").is_enabled()
+    assert page.inner_text("#generate").strip() == "Generate"
+
+
+def test_first_run_sandbox_three_small_images(app_page, screenshot, console_errors):
+    page = app_page
+    # The first screen offered the sandbox (served by imagesynth serve) and it is now in use.
+    assert "Sandbox" in page.inner_text("#conn-status")
+    assert page.locator("#connect").is_hidden()
+    run = generate(page, "three small lighthouses", n=3, size="Small")
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    assert page.locator("#gallery .tile").count() == 3
+    assert image_sizes(page) == [(256, 256)] * 3
+    # every image was saved before it was shown
+    assert page.eval_on_selector_all("#gallery .tile", "els => els.map(e => e.dataset.saved)") == ["1"] * 3
+    assert all("three small lighthouses" in t for t in page.locator("#gallery .tile .prompt-text").all_inner_texts())
+    screenshot(page, "app-03-three-small-images")
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_timeout(400)  # let colour transitions finish
+    screenshot(page, "app-12-dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "app-13-phone-dark")
+    page.emulate_media(color_scheme="light")
+    assert not [e for e in console_errors if "favicon" not in e.text], console_errors
+
+
+def test_streaming_shows_partial_previews(app_page, screenshot):
+    page = app_page
+    page.select_option("#model", "gpt-image-1")
+    assert page.locator("#param-stream").is_checked()
+    run = generate(page, "a streamed comet", n=1, size="Small", stream=True)
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    row = run.locator(".row").first
+    assert int(row.get_attribute("data-partials") or 0) >= 1
+    assert page.locator("#gallery .tile").count() == 1
+
+
+@pytest.fixture(scope="module")
+def slow_stream_server(site_dir):
+    """imagesynth serve with a pause between stream events, so partial previews can be watched."""
+    try:
+        import uvicorn
+        from imagesynth.server import create_app
+    except ImportError:
+        pytest.skip("needs imagesynth serve")
+    from conftest import Server, free_port
+
+    app = create_app(site_dir, sandbox=True, sandbox_key="sk-sandbox", stream_delay=1.5)
+    port = free_port()
+    userver = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    import threading
+
+    thread = threading.Thread(target=userver.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not userver.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield Server(f"http://127.0.0.1:{port}", site_dir, True, "imagesynth")
+    userver.should_exit = True
+    thread.join(10)
+
+
+def test_partial_previews_visible_while_streaming(page, slow_stream_server, screenshot):
+    open_app(page, slow_stream_server)
+    use_sandbox(page)
+    page.select_option("#model", "gpt-image-1")
+    run = generate(page, "a comet, streamed slowly", n=2, size="Small", stream=True, wait=False)
+    preview = run.locator(".row-preview[data-partial='1']").first
+    preview.wait_for(timeout=20_000)
+    assert "Preview" in run.inner_text()
+    assert page.evaluate("img => img.naturalWidth > 0", preview.element_handle()) or preview.evaluate(
+        "img => img.decode().then(() => img.naturalWidth > 0)")
+    screenshot(page, "app-15-streaming-previews")
+    run = wait_run_end(page, timeout=60_000)
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+
+
+def test_model_table_decides_controls(app_page):
+    page = app_page
+    models = page.eval_on_selector_all("#model option", "els => els.map(e => e.value)")
+    assert "gpt-image-1" in models
+    page.select_option("#model", "gpt-image-1")
+    for name in ("quality", "background", "output_format"):
+        assert page.locator(f"#param-{name}").count() == 1, name
+    assert page.locator("#param-style").count() == 0
+    assert page.locator("#param-stream").count() == 1
+    if "dall-e-3" in models:
+        page.select_option("#model", "dall-e-3")
+        assert page.locator("#param-style").count() == 1
+        assert page.locator("#param-background").count() == 0
+        assert page.locator("#param-stream").count() == 0
+
+
+def test_cancel_really_aborts(app_page, screenshot):
+    page = app_page
+    failed = []
+    page.on("requestfailed", lambda r: failed.append((r.url, r.failure)))
+    run = generate(page, "[[sandbox:slow:10]] a very slow painting", n=1, size="Small", wait=False)
+    page.wait_for_selector("#runs .run:first-child .row[data-stage=waiting]")
+    time.sleep(0.6)  # the elapsed time ticks
+    assert run.locator(".row-time").first.inner_text().strip() != "0.0 s"
+    screenshot(page, "app-04-in-progress")
+    started = time.monotonic()
+    run.locator("button", has_text="Cancel").click()
+    run = wait_run_end(page, timeout=5_000)
+    assert time.monotonic() - started < 3
+    assert run.get_attribute("data-state") == "cancelled"
+    assert "Cancelled" in run.inner_text()
+    page.wait_for_timeout(300)
+    assert any("/v1/images/generations" in url for url, _ in failed), failed
+    assert page.locator("#gallery .tile").count() == 0
+    screenshot(page, "app-05-cancelled")
+
+
+def test_rate_limit_recovered_by_retry(app_page, screenshot):
+    page = app_page
+    run = generate(page, "[[sandbox:rate_limit:1]] patience", n=1, size="Small", stream=False)
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    row = run.locator(".row").first
+    assert int(row.get_attribute("data-retries") or 0) >= 1
+    assert "retr" in row.inner_text().lower() and "rate limited" in row.inner_text().lower()
+    assert page.locator("#gallery .tile").count() == 1
+
+
+@pytest.mark.parametrize("fault,title,shot", [
+    ("quota", "Out of credits", "app-06-error-quota"),
+    ("moderation_input", "Refused by the safety system", "app-07-error-moderation"),
+    ("moderation_output", "Refused by the safety system", None),
+    ("org_verification", "Not allowed for this model", None),
+    ("stream_error", None, None),
+])
+def test_fault_shown_as_clear_message(app_page, screenshot, fault, title, shot):
+    page = app_page
+    run = generate(page, f"[[sandbox:{fault}]] a fault test", n=1, size="Small", timeout=90_000)
+    text = run.inner_text()
+    if fault == "stream_error" and run.get_attribute("data-state") == "done":
+        return  # a stream error the core retried successfully is fine too
+    assert run.get_attribute("data-state") == "failed", text
+    titles = alert_titles(run)
+    assert titles, text
+    if title:
+        assert title in titles, titles
+    message = run.locator(".alert .alert-text").first.inner_text()
+    assert len(message) > 20 and no_traceback(message), message
+    assert "sk-sandbox" not in text
+    assert page.locator("#gallery .tile").count() == 0
+    if shot:
+        screenshot(page, shot)
+
+
+def test_hostile_prompt_renders_as_text(app_page, context, screenshot):
+    page = app_page
+    hostile = ('<script type="py">from pyscript import document; document.body.setAttribute("data-pwned", "py")'
+               '</script><img src=x onerror="document.body.setAttribute(\'data-pwned\', \'img\')"> <b>bold</b>')
+    run = generate(page, hostile, n=1, size="Small")
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    page.wait_for_timeout(1500)  # give any injected script the chance to run
+    assert page.get_attribute("body", "data-pwned") is None
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator("#gallery script, #runs script, #gallery b, #runs b").count() == 0
+    assert page.locator("#gallery .tile .prompt-text").first.inner_text() == hostile
+    assert hostile in page.locator("#runs .run").first.inner_text()
+    assert not [u for u in context.requests if u.rstrip("/").endswith("/x")]
+    # the large view shows it as text too
+    page.locator("#gallery .tile .thumb").first.click()
+    page.wait_for_selector("#lightbox[open]")
+    assert page.inner_text("#lightbox-prompt") == hostile
+    assert page.get_attribute("body", "data-pwned") is None
+    screenshot(page, "app-08-hostile-prompt-as-text", full_page=False)
+
+
+def test_lightbox_download_and_history_after_reload(app_page, context, server, screenshot):
+    page = app_page
+    generate(page, "a keeper", n=1, size="Medium")
+    page.locator("#gallery .tile .thumb").first.click()
+    page.wait_for_selector("#lightbox[open]")
+    assert page.inner_text("#lightbox-prompt") == "a keeper"
+    assert "512x512" in page.inner_text("#lightbox-params")
+    screenshot(page, "app-09-lightbox", full_page=False)
+    with page.expect_download() as dl:
+        page.click("#lightbox-download")
+    download = dl.value
+    assert download.suggested_filename.endswith(".png")
+    data = open(download.path(), "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"a keeper" in data  # the parameters are inside the PNG
+    # Copy puts a PNG on the clipboard
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page.click("#lightbox-copy")
+    page.wait_for_function("document.getElementById('lightbox-note').textContent.length > 0")
+    assert page.inner_text("#lightbox-note") == "Copied to the clipboard."
+    types = page.evaluate("async () => (await navigator.clipboard.read()).flatMap(i => i.types)")
+    assert "image/png" in types
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#lightbox:not([open])", state="attached")
+    # history survives a reload, newest first
+    generate(page, "the newest", n=1, size="Small")
+    page.reload()
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    prompts = page.locator("#gallery .tile .prompt-text").all_inner_texts()
+    assert prompts[:2] == ["the newest", "a keeper"], prompts
+
+
+def test_ctrl_enter_generates(app_page):
+    page = app_page
+    page.fill("#prompt", "keyboard only")
+    page.fill("#n", "1")
+    page.select_option("#size", "Small")
+    page.focus("#prompt")
+    page.keyboard.press("Control+Enter")
+    run = wait_run_end(page)
+    assert run.get_attribute("data-state") == "done"
+    assert page.locator("#gallery .tile").count() == 1
+
+
+def test_bad_input_is_explained(app_page):
+    page = app_page
+    page.fill("#prompt", "")
+    page.click("#generate")
+    alert = page.locator("#alerts .alert").first
+    alert.wait_for()
+    assert "Type a description" in alert.inner_text()
+    page.fill("#prompt", "too many")
+    page.fill("#n", "11")
+    page.click("#generate")
+    page.wait_for_function("document.querySelector('#alerts').innerText.includes('1 to 10')")
+
+
+def test_custom_size(app_page):
+    page = app_page
+    page.fill("#prompt", "a wide banner")
+    page.fill("#n", "1")
+    page.select_option("#size", "custom")
+    page.fill("#width", "320")
+    page.fill("#height", "200")
+    page.click("#generate")
+    run = wait_run_end(page)
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    assert image_sizes(page) == [(320, 200)]
+
+
+def test_storage_refusal_still_shows_the_image(page, server, screenshot):
+    """If the browser will not store an image, it is still shown, with a warning and Download."""
+    if not server.sandbox:
+        pytest.skip("needs imagesynth serve's sandbox endpoint")
+    page.add_init_script("""
+        const put = IDBObjectStore.prototype.put;
+        IDBObjectStore.prototype.put = function (...args) {
+            if (this.name !== 'images') return put.apply(this, args);  // PyScript's own cache works
+            throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        };
+    """)
+    open_app(page, server)
+    use_sandbox(page)
+    run = generate(page, "an image the disk has no room for", n=1, size="Small")
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    tile = page.locator("#gallery .tile").first
+    assert tile.get_attribute("data-saved") == "0"
+    assert "Not saved" in tile.locator(".tile-note").inner_text()
+    assert "Not saved" in alert_titles(page.locator("#alerts"))
+    assert tile.locator("a[download]").count() == 1
+    screenshot(page, "app-14-storage-full")

@@ -1,0 +1,135 @@
+"""Boot: runtime facts, imaging backend, transport, history, then the controls come alive.
+
+Loaded by ``<script type="py" src="py/app/main.py">``; the other modules of
+the app are in the virtual filesystem as the ``app`` package (pyscript.toml).
+"""
+
+import asyncio
+import json
+import sys
+
+import js
+from pyscript import document, window
+
+
+def _early_failure(exc: BaseException) -> None:
+    """Before the app's modules are importable: say so in the boot line, never a traceback."""
+    window.console.warn(f"imagesynth: the app could not start: {type(exc).__name__}: {exc}")
+    node = document.getElementById("boot-text")
+    if node:
+        node.textContent = ("The app could not start in this browser. Reload the page; if it happens "
+                            "again, the site may be incomplete (rebuild it with “imagesynth build”).")
+
+
+try:
+    from app import connect, dom, generate, store, views
+    from app.messages import Message, describe
+    from app.state import app
+
+    _IMPORTED = True
+except Exception as _exc:  # noqa: BLE001
+    _early_failure(_exc)
+    _IMPORTED = False
+
+
+def _report(exc: BaseException) -> None:
+    """Any exception that escaped a handler: on the page, in words; details to the console."""
+    try:
+        import traceback
+
+        window.console.warn("imagesynth: " + "".join(traceback.format_exception(exc)))
+    except Exception:
+        pass
+    try:
+        views.show_error(exc, key="unexpected")
+    except Exception:
+        pass
+
+
+if _IMPORTED:
+    dom.report = _report
+
+
+def _set_boot(text: str) -> None:
+    try:
+        dom.set_text(dom.el("boot-text"), text)
+    except LookupError:
+        pass
+
+
+async def _runtime_facts() -> dict:
+    from pyodide.http import pyfetch
+
+    try:
+        resp = await pyfetch("runtime.json", cache="no-store")
+        if resp.ok:
+            return await resp.json()
+    except Exception:
+        pass
+    return {}
+
+
+async def _imaging(runtime: dict):
+    """Pillow where the build served it, else the browser canvas."""
+    if runtime.get("pillow"):
+        _set_boot("Loading Pillow…")
+        try:
+            import pyodide_js
+
+            await pyodide_js.loadPackage("pillow")
+        except Exception as exc:
+            window.console.warn(f"imagesynth: Pillow could not be loaded ({exc}); using the canvas")
+    from imagesynth.imaging import default_imaging
+
+    return default_imaging()
+
+
+async def _history() -> None:
+    try:
+        records = await store.load_all()
+    except Exception as exc:
+        views.show_alert(Message("History unavailable",
+                                 "This browser would not open the page's image store (private browsing or "
+                                 "storage turned off?). New images are shown but may not be kept.", "warn"),
+                         key="history")
+        return
+    views.render_history(records)
+
+
+async def boot() -> None:
+    t0 = js.performance.now()
+    from imagesynth.transports.browser import BrowserTransport
+
+    app.transport = BrowserTransport()
+    app.runtime = await _runtime_facts()
+    app.imaging = await _imaging(app.runtime)
+    views.wire_lightbox()
+    views.wire_about()
+    views.render_about()
+    await _history()
+
+    connect.on_models = generate.set_models
+    generate.set_models(None)
+    generate.start()
+    app.ready = True
+    for node in (dom.el("test-connection"), dom.el("use-connection"), dom.el("forget-key")):
+        node.disabled = False
+    document.body.classList.remove("booting")
+    document.body.setAttribute("data-ready", "1")
+    # when Python's own code started and how long the app's boot took (ms since navigation)
+    document.body.setAttribute("data-boot", f"python-start={t0:.0f} ready={js.performance.now():.0f}")
+    await connect.start()
+    document.body.setAttribute("data-connected", "1" if app.connected else "0")
+
+
+async def _main() -> None:
+    try:
+        await boot()
+    except Exception as exc:
+        _report(exc)
+        msg = describe(exc)
+        _set_boot(f"Python started, but the app could not: {msg.text}")
+
+
+if _IMPORTED:
+    await _main()  # noqa: F704  (top-level await: PyScript runs this module asynchronously)

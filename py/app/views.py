@@ -1,0 +1,279 @@
+"""Views: alerts, the gallery of results, the large view, the About panel.
+
+Every piece of user or API text goes in with ``textContent`` (``dom.h`` /
+``dom.set_text``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import js
+from pyscript import window
+
+from . import dom
+from .dom import el, h, on, set_text
+from .messages import Message, describe
+from .state import app
+
+_urls: dict[int, str] = {}  # record key → object URL
+_records: dict[str, Any] = {}  # tile key → Record
+_current: dict[str, Any] = {"rec": None}
+_opener: dict[str, Any] = {"node": None}
+
+
+# --------------------------------------------------------------------------------- alerts
+def alert_node(msg: Message, *, dismiss: bool = True, extra=None):
+    """An alert box (title + text); ``role=alert`` for errors so screen readers say it."""
+    body = h("div", h("p", cls="alert-title", text=msg.title), h("p", cls="alert-text", text=msg.text),
+             cls="alert-body")
+    if extra is not None:
+        body.appendChild(extra)
+    node = h("div", body, cls=f"alert {msg.level}",
+             attrs={"role": "alert" if msg.level == "error" else "status", "data-title": msg.title})
+    if dismiss:
+        btn = h("button", cls="btn ghost small", text="Dismiss", attrs={"type": "button"})
+        on(btn, "click", lambda evt: node.remove())
+        node.appendChild(btn)
+    return node
+
+
+def show_alert(msg: Message, *, key: str | None = None):
+    """Show a page-level message; ``key`` replaces an earlier one with the same key."""
+    box = el("alerts")
+    if key:
+        old = dom.q(box, f'[data-key="{key}"]')
+        if old:
+            old.remove()
+    node = alert_node(msg)
+    if key:
+        node.setAttribute("data-key", key)
+    box.prepend(node)
+    return node
+
+
+def clear_alert(key: str) -> None:
+    old = dom.q(el("alerts"), f'[data-key="{key}"]')
+    if old:
+        old.remove()
+
+
+def show_error(exc: BaseException, *, key: str | None = None):
+    return show_alert(describe(exc), key=key)
+
+
+# -------------------------------------------------------------------------------- gallery
+def _url_for(rec) -> str:
+    k = id(rec.blob) if rec.id is None else rec.id
+    if k not in _urls:
+        _urls[k] = dom.object_url(rec.blob)
+    return _urls[k]
+
+
+def _ext(mime: str) -> str:
+    return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(mime, "png")
+
+
+def filename_for(rec) -> str:
+    from imagesynth.names import slug
+
+    words = slug(rec.prompt)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime((rec.created or 0) / 1000))
+    idx = rec.params.get("index")
+    suffix = f"-{int(idx) + 1}" if isinstance(idx, int) else ""
+    return f"imagesynth-{stamp}-{words}{suffix}.{_ext(rec.mime)}"
+
+
+def _info_line(rec) -> str:
+    bits = [f"{rec.width}×{rec.height}"]
+    model = rec.params.get("model")
+    if model:
+        bits.append(str(model))
+    if rec.created:
+        bits.append(time.strftime("%d %b %H:%M", time.localtime(rec.created / 1000)))
+    return " · ".join(bits)
+
+
+def _update_count() -> None:
+    n = el("gallery").children.length
+    set_text(el("gallery-count"), f"{n} image{'s' if n != 1 else ''}" if n else "")
+    dom.show(el("gallery-empty"), n == 0)
+
+
+def add_tile(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False):
+    """A gallery tile for a record (prepended: newest first)."""
+    url = _url_for(rec)
+    prompt = rec.prompt or "(no prompt)"
+    img = h("img", attrs={"src": url, "alt": prompt, "width": rec.width, "height": rec.height,
+                          "loading": "lazy", "decoding": "async"})
+    thumb = h("button", img, cls="thumb", attrs={"type": "button", "aria-label": f"Open large view: {prompt}"})
+    meta = h("div", cls="tile-meta")
+    meta.appendChild(h("p", cls="prompt-text", text=prompt))
+    revised = rec.params.get("revised_prompt")
+    if revised and revised != rec.prompt:
+        meta.appendChild(h("p", cls="revised", text=f"Revised: {revised}"))
+    meta.appendChild(h("p", cls="info", text=_info_line(rec)))
+    note_node = h("p", cls="tile-note bad" if note_bad else "tile-note", text=note,
+                  attrs={"role": "status"})
+    download = h("a", cls="btn small", text="Download",
+                 attrs={"href": url, "download": filename_for(rec), "aria-label": f"Download: {prompt}"})
+    copy = h("button", cls="btn small ghost", text="Copy", attrs={"type": "button", "aria-label": f"Copy image: {prompt}"})
+    actions = h("div", download, copy, cls="tile-actions")
+    meta.appendChild(actions)
+    meta.appendChild(note_node)
+    tile = h("li", thumb, meta, cls="tile fresh" if fresh else "tile",
+             attrs={"data-id": rec.id if rec.id is not None else "", "data-width": rec.width,
+                    "data-height": rec.height, "data-saved": "1" if rec.saved else "0"})
+    on(thumb, "click", lambda evt: open_lightbox(rec, thumb))
+
+    async def do_copy(evt):
+        set_text(note_node, await copy_image(rec))
+
+    on(copy, "click", do_copy)
+    el("gallery").prepend(tile)
+    _update_count()
+    return tile
+
+
+def render_history(records) -> None:
+    """Fill the gallery from storage; ``records`` newest first."""
+    gallery = el("gallery")
+    dom.clear(gallery)
+    for rec in reversed(records):
+        add_tile(rec)
+    _update_count()
+
+
+async def copy_image(rec) -> str:
+    """Copy to the clipboard; returns what happened, in words."""
+    try:
+        nav = window.navigator
+        if not getattr(nav, "clipboard", None) or not hasattr(js, "ClipboardItem"):
+            return "This browser cannot copy images; use Download."
+        blob = rec.blob
+        if rec.mime != "image/png":
+            return "Browsers copy only PNG images; use Download for this one."
+        item = js.ClipboardItem.new(dom.js_object({"image/png": blob}))
+        await nav.clipboard.write(js.Array.of(item))
+        return "Copied to the clipboard."
+    except Exception as exc:
+        name = str(getattr(exc, "name", "") or "")
+        if name == "NotAllowedError":
+            return "The browser did not allow copying (the page may need focus or permission). Use Download."
+        return "Copying failed in this browser; use Download."
+
+
+# ------------------------------------------------------------------------------- lightbox
+_PARAM_LABELS = (
+    ("model", "Model"), ("size", "Size"), ("generated_size", "Generated at"), ("quality", "Quality"),
+    ("style", "Style"), ("background", "Background"), ("output_format", "Format"),
+    ("provider", "Provider"), ("seed", "Seed"), ("created", "Created"), ("request_id", "Request ID"),
+)
+
+
+def open_lightbox(rec, opener=None) -> None:
+    _current["rec"] = rec
+    _opener["node"] = opener
+    url = _url_for(rec)
+    img = el("lightbox-img")
+    dom.set_attr(img, "src", url)
+    dom.set_attr(img, "alt", rec.prompt or "Generated image")
+    set_text(el("lightbox-prompt"), rec.prompt or "(no prompt)")
+    revised = rec.params.get("revised_prompt")
+    rp = el("lightbox-revised")
+    set_text(rp, f"Revised prompt: {revised}" if revised and revised != rec.prompt else "")
+    dl = el("lightbox-params")
+    dom.clear(dl)
+    for key, label in _PARAM_LABELS:
+        value = rec.params.get(key)
+        if value in (None, ""):
+            continue
+        dl.appendChild(h("dt", text=label))
+        dl.appendChild(h("dd", text=str(value)))
+    a = el("lightbox-download")
+    dom.set_attr(a, "href", url)
+    dom.set_attr(a, "download", filename_for(rec))
+    set_text(el("lightbox-note"), "")
+    box = el("lightbox")
+    if not box.open:
+        box.showModal()
+    dom.focus(el("lightbox-close"))
+
+
+def _close_lightbox(evt=None) -> None:
+    box = el("lightbox")
+    if box.open:
+        box.close()
+
+
+def wire_lightbox() -> None:
+    box = el("lightbox")
+    on(el("lightbox-close"), "click", _close_lightbox)
+
+    def backdrop(evt):
+        if evt.target == box:  # a click outside the content
+            _close_lightbox()
+
+    on(box, "click", backdrop)
+
+    def closed(evt):
+        opener = _opener["node"]
+        if opener is not None:
+            dom.focus(opener)
+
+    on(box, "close", closed)
+
+    async def do_copy(evt):
+        rec = _current["rec"]
+        if rec is not None:
+            set_text(el("lightbox-note"), await copy_image(rec))
+
+    on(el("lightbox-copy"), "click", do_copy)
+
+
+# ---------------------------------------------------------------------------------- about
+def render_about(extra: dict[str, str] | None = None) -> None:
+    rt = app.runtime or {}
+    rows: list[tuple[str, str]] = []
+    try:
+        import imagesynth
+
+        rows.append(("App version", f"imagesynth {imagesynth.__version__}"))
+    except Exception:
+        pass
+    if rt.get("pyscript"):
+        rows.append(("PyScript", str(rt["pyscript"])))
+    import sys
+
+    pyodide_version = rt.get("pyodide")
+    try:
+        import pyodide
+
+        pyodide_version = pyodide.__version__
+    except Exception:
+        pass
+    if pyodide_version:
+        rows.append(("Pyodide", str(pyodide_version)))
+    rows.append(("Python", sys.version.split()[0]))
+    name = getattr(app.imaging, "name", None)
+    backend = name or rt.get("imaging") or "unknown"
+    rows.append(("Imaging", str(backend).split(" (Pillow unavailable")[0]))
+    if rt.get("imaging") == "canvas":
+        rows.append(("Pillow", "not in this build: images are decoded and resized by the browser"))
+    if rt.get("built"):
+        rows.append(("Built", str(rt["built"])))
+    if extra:
+        rows.extend(extra.items())
+    dl = el("about-list")
+    dom.clear(dl)
+    for label, value in rows:
+        dl.appendChild(h("dt", text=label))
+        dl.appendChild(h("dd", text=value, attrs={"data-key": label}))
+
+
+def wire_about() -> None:
+    box = el("about")
+    on(el("open-about"), "click", lambda evt: box.showModal())
+    on(el("about-close"), "click", lambda evt: box.close())
+    on(box, "close", lambda evt: dom.focus(el("open-about")))

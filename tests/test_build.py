@@ -113,6 +113,24 @@ def test_rebuild_is_fast_and_same(built, tmp_path, app_root):
     again = build_site(tmp_path / "s", app_root=app_root, log=lambda m: None)
     assert time.monotonic() - t0 < 20  # warm cache: no network, only copies
     assert again["core"]["sha256"] == info["core"]["sha256"]  # deterministic zip
+    assert again["app_zip"]["sha256"] == info["app_zip"]["sha256"]
+
+
+def test_app_package_zipped(built):
+    """py/app/ goes to py/app.zip as app/... (pyscript.toml: "./py/app.zip" = "./*")."""
+    dest, info, _ = built
+    with zipfile.ZipFile(dest / "py" / "app.zip") as zf:
+        assert zf.namelist() == ["app/main.py"]  # no __pycache__
+        assert zf.read("app/main.py") == b"print('hi')\n"
+    assert info["app_zip"] == {"file": "py/app.zip", "sha256": sha256(dest / "py" / "app.zip"), "modules": 1}
+
+
+def test_repo_pyscript_toml_unpacks_the_app_zip():
+    import tomllib
+
+    files = tomllib.loads((ROOT / "pyscript.toml").read_text())["files"]
+    assert files.get("./py/app.zip") == "./*"
+    assert not [k for k in files if k.startswith("./py/app/")]  # one zip, not a list of modules
 
 
 def test_rebuild_replaces_earlier_site_but_not_other_folders(tmp_path, app_root):

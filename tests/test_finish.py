@@ -144,3 +144,96 @@ async def test_variation_result_is_not_mapped_back(imaging):
     g = await finish_image(imaging, answer((256, 256)), plan=plan((256, 256), (256, 256)), params={},
                            prepared=prepared)
     assert (g.width, g.height) == (256, 256) and g.picture.getpixel((0, 0)) == GREEN
+
+
+# --- nothing to change: the API's bytes are kept -------------------------------------------------
+async def test_unchanged_result_keeps_the_apis_bytes(imaging, monkeypatch):
+    from imagesynth.pngmeta import iter_chunks
+
+    data = enc(gradient((64, 48)))
+
+    async def no_decode(*a, **k):
+        raise AssertionError("decoded although nothing changes")
+
+    monkeypatch.setattr(imaging, "decode", no_decode)
+    monkeypatch.setattr(imaging, "encode", no_decode)
+    g = await finish_image(imaging, data, plan=plan(None, (64, 48)), params={"prompt": "p", "api_key": "sk-x"})
+    assert (g.width, g.height) == (64, 48) and g.mime == "image/png"
+    assert read_params(g.data)["prompt"] == "p" and "sk-x" not in g.data.decode("latin-1")
+    # the image data chunks are the API's, byte for byte
+    idat = lambda b: [b[s:e] for kind, _b, s, e, _ok in iter_chunks(b) if kind == b"IDAT"]  # noqa: E731
+    assert idat(g.data) == idat(data)
+    assert g.picture.getpixel((3, 5)) == gradient((64, 48)).getpixel((3, 5))  # decoded on demand
+
+
+async def test_kept_when_the_target_is_the_answers_size_and_crop_is_whole(imaging, monkeypatch):
+    data = answer((256, 256))
+    monkeypatch.setattr(imaging, "decode", None)  # would fail if called
+    g = await finish_image(imaging, data, plan=plan((256, 256), (256, 256), (0, 0, 256, 256)), params={})
+    assert (g.width, g.height) == (256, 256)
+
+
+async def test_jpeg_asked_and_answered_is_kept_as_is(imaging):
+    data = enc(Image.new("RGB", (40, 30), "red"), "JPEG")
+    g = await finish_image(imaging, data, plan=plan(None, (40, 30)), params={}, output_format="jpeg")
+    assert g.data == data and g.mime == "image/jpeg"
+
+
+@pytest.mark.parametrize("case", ["other format", "bytes after IEND", "exif jpeg"])
+async def test_not_kept_when_the_decoder_must_look(imaging, case):
+    if case == "other format":
+        data, fmt = enc(Image.new("RGB", (40, 30), "red"), "JPEG"), "png"
+    elif case == "bytes after IEND":
+        data, fmt = answer((40, 30)) + b"trailing", "png"
+    else:
+        im = Image.new("RGB", (40, 30), "red")
+        exif = Image.Exif()
+        exif[0x0112] = 6  # rotated: the decoder turns it upright
+        b = io.BytesIO()
+        im.save(b, "JPEG", exif=exif.tobytes())
+        data, fmt = b.getvalue(), "jpeg"
+    g = await finish_image(imaging, data, plan=plan(None, (40, 30)), params={}, output_format=fmt)
+    assert g.data != data
+    assert Image.open(io.BytesIO(g.data)).format == fmt.upper()
+    if case == "exif jpeg":
+        assert (g.width, g.height) == (30, 40)
+
+
+async def test_truncated_answer_still_fails(imaging):
+    from imagesynth.errors import ImageInputError
+
+    data = enc(gradient((64, 64)))
+    with pytest.raises(ImageInputError):
+        await finish_image(imaging, data[: len(data) // 2], plan=plan(None, (64, 64)), params={})
+
+
+async def test_pillow_work_runs_off_the_event_loop_and_cancels(imaging):
+    import asyncio
+    import threading
+
+    big = gradient((2048, 2048))
+    seen = []
+    orig = imaging._encode
+
+    def spy(*a):
+        seen.append(threading.current_thread() is threading.main_thread())
+        return orig(*a)
+
+    imaging._encode = spy
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.001)
+            ticks += 1
+
+    t = asyncio.create_task(ticker())
+    await imaging.encode(big, "png")
+    t.cancel()
+    assert seen == [False] and ticks > 0  # the loop kept running meanwhile
+    task = asyncio.create_task(imaging.encode(big, "png"))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

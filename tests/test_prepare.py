@@ -168,3 +168,34 @@ async def test_svg_and_text_refused_before_anything(imaging):
 async def test_unknown_operation_is_a_programming_error(imaging):
     with pytest.raises(ValueError):
         await prepare_edit(imaging, GPT, enc(holed()), operation="generate")
+
+
+# --- upload format, for speed -------------------------------------------------------------------
+async def test_opaque_jpeg_goes_as_jpeg_without_a_transparency_scan(imaging, monkeypatch):
+    photo = enc(Image.new("RGB", (600, 400), (90, 120, 30)), "JPEG")
+    mask = enc(bw_mask((600, 400), (100, 100, 200, 200)))
+    calls = []
+    real = imaging.has_transparency
+
+    async def spy(pic):
+        calls.append(pic)
+        return await real(pic)
+
+    monkeypatch.setattr(imaging, "has_transparency", spy)
+    p = await prepare_edit(imaging, GPT, photo, mask)
+    assert p.image_mimes == ["image/jpeg"] and Image.open(io.BytesIO(p.images[0])).format == "JPEG"
+    assert calls and not any(pic is p.original for pic in calls)  # only the masks were looked at
+    assert Image.open(io.BytesIO(p.mask)).format == "PNG"
+
+
+async def test_transparent_source_goes_as_png_and_rgba_models_get_png(imaging):
+    p = await prepare_edit(imaging, GPT, enc(holed()))
+    assert p.image_mimes == ["image/png"]
+    opaque = enc(Image.new("RGB", (256, 256), "red"), "JPEG")
+    p = await prepare_edit(imaging, DALLE2, opaque, enc(bw_mask((256, 256), (10, 10, 50, 50))))
+    assert p.image_mimes == ["image/png"] and Image.open(io.BytesIO(p.images[0])).mode == "RGBA"
+
+
+async def test_opaque_png_goes_as_jpeg_where_accepted(imaging):
+    p = await prepare_edit(imaging, GPT, enc(Image.new("RGB", (300, 200), "blue")), operation="variation")
+    assert p.image_mimes == ["image/jpeg"]

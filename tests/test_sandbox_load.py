@@ -51,3 +51,55 @@ def test_fifty_concurrent_generations():
         seen.add(raw)
     assert len(seen) == N  # each prompt its own picture
     assert ping_status == 200 and ping_s < 5, ping_s
+
+
+# --- identical requests in flight at once: told apart by arrival order ---------------------------
+STREAM_BODY = {"model": "gpt-image-1", "prompt": "three identical streams", "quality": "low", "size": "1024x1024",
+               "stream": True, "partial_images": 1, "n": 1}
+
+
+def _completed_png(text: str) -> bytes:
+    from sandbox_testkit import parse_sse
+
+    done = [d for ev, d in parse_sse(text) if ev.endswith(".completed")]
+    assert len(done) == 1, text[:300]
+    return base64.b64decode(done[0]["b64_json"])
+
+
+async def _streams(api_base: str, k: int) -> list[bytes]:
+    async with httpx.AsyncClient(base_url=api_base, headers=AUTH, timeout=60) as client:
+        async def one():
+            r = await client.post("/images/generations", json=STREAM_BODY)
+            assert r.status_code == 200, r.text[:200]
+            return _completed_png(r.text)
+
+        return list(await asyncio.gather(*(one() for _ in range(k))))
+
+
+def test_identical_concurrent_streams_get_different_pictures_and_repeats_are_identical():
+    with running_server() as srv:
+        together = asyncio.run(_streams(srv.api_base, 3))
+        first = asyncio.run(_streams(srv.api_base, 1))[0]
+        again = asyncio.run(_streams(srv.api_base, 1))[0]
+    assert len(set(together)) == 3  # n streams in flight at once: n different pictures
+    assert first == again  # the same request afterwards: the same bytes
+    assert first in together  # alone in flight it has slot 0, as the first of the three had
+
+
+def test_slots_are_lowest_free_and_released():
+    from imagesynth.server.sandbox import Sandbox
+    from imagesynth.server.validation import build_job
+
+    sb = Sandbox()
+    job = build_job("generate", {"model": "gpt-image-1", "prompt": "p"}, from_form=False,
+                    resolve_url=sb.store.resolve_url)
+    other = build_job("generate", {"model": "gpt-image-1", "prompt": "q"}, from_form=False,
+                      resolve_url=sb.store.resolve_url)
+    a, b, c = sb.take_slot(job), sb.take_slot(job), sb.take_slot(other)
+    assert (a[1], b[1], c[1]) == (0, 1, 0)
+    sb.release_slot(*a)
+    assert sb.take_slot(job)[1] == 0  # the lowest free slot
+    sb.release_slot(*b)
+    sb.release_slot(a[0], 0)
+    sb.release_slot(*c)
+    assert sb.in_flight == {}

@@ -71,6 +71,12 @@ def test_csp_string():
     assert "http://localhost:9000" in content_security_policy(["http://localhost:9000"])
 
 
+def test_csp_allows_local_http_servers_but_not_http_in_general():
+    connect = content_security_policy().split("connect-src ")[1].split(";")[0].split()
+    assert "http://localhost:*" in connect and "http://127.0.0.1:*" in connect
+    assert "http:" not in connect and "*" not in connect and "https:" in connect
+
+
 def test_runtime_is_cached_long_and_app_files_revalidate(c):
     assert "immutable" in c.get("/pyscript/core.js").headers["cache-control"]
     assert "max-age=31536000" in c.get("/pyscript/pyodide/pyodide.asm.wasm").headers["cache-control"]

@@ -4,12 +4,20 @@ An edit's result is first mapped back into the original's frame (undoing the
 square padding and the upload scaling recorded in ``placement``), because
 pasting back is only exact at the original's own pixels.  Generations and
 variations follow the size plan instead: crop to the target's aspect, resample.
+
+When nothing is to change (no crop, no resample, no paste-back, the format the
+user asked for), the API's bytes are kept as they are: checked by their header
+(format allow-list, byte and pixel limits, not cut short) instead of decoded and
+encoded again, with the parameters written into the PNG's text chunks.  That is
+most results, and it spares a decode and a PNG encode per image.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .errors import ImageInputError
+from .imaging import sniff
 from .imaging.base import Imaging, Limits
 from .pngmeta import scrub, write_params
 from .prepare import PreparedEdit
@@ -25,8 +33,13 @@ async def finish_image(imaging: Imaging, data: bytes, *, plan: SizePlan, params:
                        prepared: PreparedEdit | None = None, paste_back: bool = True,
                        feather: int = 8, output_format: str = "png", index: int = 0) -> GeneratedImage:
     fmt = (output_format or "png").lower().replace("jpg", "jpeg")
-    pic = await imaging.decode(data, _RESULT_LIMITS)
     params = dict(params)
+    kept = _passthrough(data, fmt, plan, prepared, params)
+    if kept is not None:
+        encoded, (width, height) = kept
+        return GeneratedImage(data=encoded, mime=_MIME[fmt], width=width, height=height,
+                              params=scrub(params), picture=imaging.lazy_picture(encoded, fmt), index=index)
+    pic = await imaging.decode(data, _RESULT_LIMITS)
     if prepared is not None and prepared.paint_mask is not None:
         pic = await _to_original_frame(imaging, pic, prepared, full_size=paste_back)
         if paste_back:
@@ -46,6 +59,46 @@ async def finish_image(imaging: Imaging, data: bytes, *, plan: SizePlan, params:
     width, height = imaging.size(pic)
     return GeneratedImage(data=encoded, mime=_MIME.get(fmt, "application/octet-stream"), width=width,
                           height=height, params=scrub(params), picture=pic, index=index)
+
+
+def _passthrough(data: bytes, fmt: str, plan: SizePlan, prepared: PreparedEdit | None,
+                 params: dict[str, Any]) -> tuple[bytes, tuple[int, int]] | None:
+    """The API's bytes as the result (PNG: with ``params`` written in) and their size, when
+    finishing would not change a pixel; else None (then the image is decoded and re-encoded)."""
+    if fmt not in _MIME or (prepared is not None and prepared.paint_mask is not None):
+        return None
+    data = bytes(data)
+    try:
+        got, w, h = sniff.check(data, _RESULT_LIMITS.max_bytes, _RESULT_LIMITS.max_pixels,
+                                _RESULT_LIMITS.formats)
+    except ImageInputError:
+        return None  # the decoder says what is wrong, in its words
+    if got != fmt or not sniff.looks_complete(data, fmt):
+        return None
+    if plan.crop is not None and _scaled_box(plan.crop, plan.generated, (w, h)) != (0, 0, w, h):
+        return None
+    if plan.target is not None and tuple(plan.target) != (w, h):
+        return None
+    if _orientation_or_frames(data, fmt):
+        return None  # decoding would turn it upright / take the first frame
+    if fmt == "png":
+        try:
+            data = write_params(data, params)
+        except ValueError:  # e.g. bytes after IEND: let the decoder judge it
+            return None
+    return data, (w, h)
+
+
+def _orientation_or_frames(data: bytes, fmt: str) -> bool:
+    """EXIF (an orientation the decoder would apply) or animation, found in the header part."""
+    if fmt == "png":
+        head = data[: max(data.find(b"IDAT"), 0)]
+        return b"eXIf" in head or b"acTL" in head
+    if fmt == "jpeg":
+        return b"Exif\x00\x00" in data[:65536]
+    if fmt == "webp":
+        return len(data) > 20 and data[12:16] == b"VP8X" and bool(data[20] & 0x0A)  # EXIF or animation
+    return True
 
 
 async def _to_original_frame(imaging: Imaging, pic: Any, prepared: PreparedEdit, *, full_size: bool) -> Any:

@@ -3,6 +3,7 @@
 CPython only.  Layout written into ``dest``::
 
     index.html  pyscript.toml  static/  py/app/      the app (copied if present)
+    py/app.zip                                       the app's package, zipped
     py/imagesynth.zip                                the core, pure modules only
     pyscript/                                        @pyscript/core dist/
     pyscript/pyodide/                                pyodide core + served wheels
@@ -13,6 +14,10 @@ CPython only.  Layout written into ``dest``::
 The core is a plain zip of the ``imagesynth`` package that the page unpacks with
 PyScript's ``files`` (``"./py/imagesynth.zip" = "./*"``): no micropip, no lock
 entry, no IndexedDB package cache that could hold a stale copy after a rebuild.
+The app's ``py/app/`` package goes the same way into ``py/app.zip``
+(``"./py/app.zip" = "./*"``), so a new app module needs no ``[files]`` line;
+``py/app/`` is still copied as plain files (``main.py`` is the page's
+``<script type="py" src>``).
 
 Downloads go to a cache (``.cache/runtime/`` in the repo) and are checked
 against ``pins.py``; once the cache is filled a build needs no network.
@@ -47,6 +52,8 @@ APP_DIRS = ("static", "py/app")
 CORE_EXCLUDE_DIRS = {"server", "build", "__pycache__"}
 CORE_EXCLUDE_FILES = {"cli.py", "transports/cpython.py", "__main__.py"}
 CORE_ZIP = "py/imagesynth.zip"
+APP_ZIP = "py/app.zip"
+APP_PACKAGE = "py/app"
 
 PYODIDE_FILES = (
     "pyodide.mjs",
@@ -377,14 +384,32 @@ def package_core(src: Path, dest_zip: Path) -> tuple[str, list[str]]:
         if rel.as_posix() in CORE_EXCLUDE_FILES or path.suffix in (".pyc", ".pyo"):
             continue
         names.append(rel.as_posix())
+    _write_zip(src, names, "imagesynth", dest_zip)
+    return sha256_file(dest_zip), names
+
+
+def package_app(src: Path, dest_zip: Path) -> tuple[str, list[str]]:
+    """Zip the app's package (``py/app/``) as ``app/...`` (deterministic bytes)."""
+    names = sorted(
+        path.relative_to(src).as_posix()
+        for path in src.rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.relative_to(src).parts
+        and path.suffix not in (".pyc", ".pyo")
+        and not path.name.startswith(".")
+    )
+    _write_zip(src, names, "app", dest_zip)
+    return sha256_file(dest_zip), names
+
+
+def _write_zip(src: Path, names: list[str], prefix: str, dest_zip: Path) -> None:
     dest_zip.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(dest_zip, "w", zipfile.ZIP_DEFLATED) as zf:
         for rel in names:
-            info = zipfile.ZipInfo(f"imagesynth/{rel}", ZIP_DATE)
+            info = zipfile.ZipInfo(f"{prefix}/{rel}", ZIP_DATE)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, (src / rel).read_bytes())
-    return sha256_file(dest_zip), names
 
 
 def _syntax_problems(src: Path, names: list[str]) -> list[str]:
@@ -475,6 +500,12 @@ def build_site(
                     app_copied.append(name + "/")
         if "index.html" not in app_copied:
             log("app: no index.html yet; the site has the runtime only")
+        app_zip = None
+        if app_root is not None and (app_root / APP_PACKAGE).is_dir():
+            app_sha, app_names = package_app(app_root / APP_PACKAGE, tmp / APP_ZIP)
+            for problem in _syntax_problems(app_root / APP_PACKAGE, app_names):
+                log(f"app: syntax error (this Python): {problem}")
+            app_zip = {"file": APP_ZIP, "sha256": app_sha, "modules": len(app_names)}
 
         # The core.
         src = core_source()
@@ -543,6 +574,7 @@ def build_site(
             },
             "core": {"file": CORE_ZIP, "sha256": core_sha, "modules": len(core_names)},
             "app": app_copied,
+            "app_zip": app_zip,
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (tmp / "runtime.json").write_text(json.dumps(runtime, indent=2) + "\n")

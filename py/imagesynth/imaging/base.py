@@ -93,7 +93,14 @@ class Imaging:
         edited image's exactly.  ``feather`` 0 is a hard edge."""
         raise NotImplementedError
 
-    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95) -> bytes:
+    def lazy_picture(self, data: bytes, fmt: str) -> Any:
+        """A picture for already-checked image bytes that decodes only when its pixels are
+        used, or None where that costs as much as ``decode`` (finishing kept the API's bytes
+        and needs no pixels; a library caller may still want the picture)."""
+        return None
+
+    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95, *, fast: bool = False) -> bytes:
         """Picture → bytes.  png keeps alpha (8-bit RGBA); jpeg flattens onto white; webp keeps
-        alpha (lossless when quality >= 100).  Another ``fmt`` is an ImageInputError."""
+        alpha (lossless when quality >= 100).  Another ``fmt`` is an ImageInputError.
+        ``fast``: speed over size (uploads): a light PNG compression level, no extra JPEG pass."""
         raise NotImplementedError

@@ -341,27 +341,29 @@ class CanvasImaging(Imaging):
         if (mask.width, mask.height) != (w, h):
             paint = _resize_plane(paint, mask.width, mask.height, w, h).translate(_PAINT_FROM_GREY)
         weight = _inward_feather(paint, w, h, feather)
-        # edited with its alpha multiplied by the weight, drawn over the original:
-        # weight 255 → the edited pixel exactly, weight 0 → the original pixel exactly
-        weights = _alpha_picture(weight, w, h)
+        # the original with its alpha multiplied by (255 - weight), drawn over the edited picture:
+        # weight 255 → the edited pixel exactly, weight 0 → the original pixel exactly; where the
+        # original is transparent (the hole being filled) there is nothing to paste back, so a
+        # feathered edge never leaves a transparent ring
+        keep = _alpha_picture(weight.translate(_INVERT), w, h)
         top, tctx = _new_canvas(w, h, smooth=False)
-        tctx.drawImage(edited.source, 0, 0)
+        tctx.drawImage(original.source, 0, 0)
         tctx.globalCompositeOperation = "destination-in"
-        tctx.drawImage(weights.source, 0, 0)
+        tctx.drawImage(keep.source, 0, 0)
         out, octx = _new_canvas(w, h, smooth=False)
-        octx.drawImage(original.source, 0, 0)
+        octx.drawImage(edited.source, 0, 0)
         octx.drawImage(top, 0, 0)
         return CanvasPicture(out, w, h)
 
     # --- output -----------------------------------------------------------------------------
-    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95) -> bytes:
+    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95, *, fast: bool = False) -> bytes:
         pic = _coerce(pic)
         fmt = (fmt or "png").lower()
         fmt = "jpeg" if fmt == "jpg" else fmt
         if fmt not in ("png", "jpeg", "webp"):
             raise ImageInputError(f"Cannot write images as {fmt!r}: choose png, jpeg or webp.")
         if fmt == "png" and pic.rgba is not None:
-            return _png(pic.rgba, pic.width, pic.height)
+            return _png(pic.rgba, pic.width, pic.height, 1 if fast else 6)
         source = pic.canvas()
         if fmt == "jpeg":
             # JPEG has no alpha: flatten onto white, as browsers show transparency on pages
@@ -483,7 +485,7 @@ def _place(rgba: bytes, w: int, h: int, tw: int, th: int, dx: int, dy: int) -> b
     return bytes(out)
 
 
-def _png(rgba: bytes, w: int, h: int) -> bytes:
+def _png(rgba: bytes, w: int, h: int, level: int = 6) -> bytes:
     """A plain 8-bit RGBA PNG, written here so partially transparent colours stay exact."""
     import struct  # noqa: PLC0415
     import zlib  # noqa: PLC0415
@@ -494,7 +496,7 @@ def _png(rgba: bytes, w: int, h: int) -> bytes:
     stride = w * 4
     raw = b"".join(b"\x00" + rgba[y * stride:(y + 1) * stride] for y in range(h))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(raw, level)) + chunk(b"IEND", b""))
 
 
 async def _exact_rgba(blob: Any, w: int, h: int) -> bytes | None:

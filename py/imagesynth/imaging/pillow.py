@@ -18,12 +18,20 @@ Safety, and why it is done this way:
 - ``ImageFile.LOAD_TRUNCATED_IMAGES`` is never set: a truncated file must fail.
   (If some other code in the process sets it, Pillow would pad truncated images
   with grey; that global is beyond our reach.)
+
+Speed: in CPython the heavy calls (decode, encode, resize, paste-back) run in a
+worker thread (``asyncio.to_thread``), where Pillow releases the GIL, so that the
+images of concurrent requests are finished side by side and the event loop
+stays free.  Cancelling the awaiting task returns at once; the thread's result
+is dropped.  Pyodide has no threads: there the work runs inline.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
-from typing import Any
+import sys
+from typing import Any, Callable
 
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
@@ -47,6 +55,16 @@ def _damaged(exc: BaseException) -> ImageInputError:
     )
 
 
+_THREADS = sys.platform != "emscripten"
+
+
+async def _off_loop(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a worker thread where there are threads, else inline."""
+    if _THREADS:
+        return await asyncio.to_thread(fn, *args)
+    return fn(*args)
+
+
 def _to_rgba(im: Image.Image) -> Image.Image:
     """Any mode Pillow may hand us → RGBA; 16-bit and float greys are scaled, not clipped."""
     if im.mode == "RGBA":
@@ -65,6 +83,9 @@ class PillowImaging(Imaging):
     async def decode(self, data: bytes, limits: Limits = Limits()) -> Any:
         data = bytes(data)
         fmt, w, h = sniff.check(data, limits.max_bytes, limits.max_pixels, limits.formats)
+        return await _off_loop(self._decode, data, fmt, limits)
+
+    def _decode(self, data: bytes, fmt: str, limits: Limits) -> Any:
         try:
             im = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]])
             if im.width * im.height > limits.max_pixels:
@@ -101,6 +122,14 @@ class PillowImaging(Imaging):
             return im.copy() if im is obj else im
         except Exception as exc:  # noqa: BLE001 - a lazily loaded PIL image may be damaged
             raise _damaged(exc) from None
+
+    def lazy_picture(self, data: bytes, fmt: str) -> Any:
+        """Pillow reads the header now and the pixels on first use (``finish`` checked the
+        bytes with ``sniff`` already and keeps them only without EXIF or animation)."""
+        try:
+            return Image.open(io.BytesIO(bytes(data)), formats=[_PIL_FORMAT[fmt]])
+        except Exception:  # noqa: BLE001 - no picture is allowed; the bytes are the result
+            return None
 
     def size(self, pic: Any) -> tuple[int, int]:
         return pic.size
@@ -139,7 +168,7 @@ class PillowImaging(Imaging):
             return pic.copy()
         # RGBA is resized premultiplied by Pillow, so transparent pixels do not bleed colour.
         # reducing_gap makes large reductions fast at no visible cost.
-        return pic.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        return await _off_loop(pic.resize, size, Image.Resampling.LANCZOS, None, 3.0)
 
     async def crop(self, pic: Any, box: tuple[int, int, int, int]) -> Any:
         return pic.crop(tuple(int(v) for v in box))
@@ -150,6 +179,9 @@ class PillowImaging(Imaging):
         return canvas
 
     async def paste_back(self, original: Any, edited: Any, mask: Any, feather: int) -> Any:
+        return await _off_loop(self._paste_back, original, edited, mask, feather)
+
+    def _paste_back(self, original: Any, edited: Any, mask: Any, feather: int) -> Any:
         original, edited = _to_rgba(original), _to_rgba(edited)
         if edited.size != original.size:
             raise ValueError(f"paste_back needs equal sizes, got {edited.size} and {original.size}")
@@ -157,21 +189,33 @@ class PillowImaging(Imaging):
         if paint.size != original.size:
             paint = _threshold(paint.resize(original.size, Image.Resampling.BILINEAR))
         weight = inward_feather(paint, feather)
+        # where the original is transparent (the hole being filled) there is nothing to paste
+        # back: the edited pixel wins, so a feathered edge never leaves a transparent ring
+        weight = ImageChops.lighter(weight, ImageOps.invert(original.getchannel("A")))
         return Image.composite(edited, original, weight)
 
     # --- output -----------------------------------------------------------------------------
-    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95) -> bytes:
+    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95, *, fast: bool = False) -> bytes:
         fmt = (fmt or "png").lower()
         fmt = "jpeg" if fmt == "jpg" else fmt
+        if fmt not in ("png", "jpeg", "webp"):
+            raise ImageInputError(f"Cannot write images as {fmt!r}: choose png, jpeg or webp.")
+        return await _off_loop(self._encode, pic, fmt, quality, fast)
+
+    def _encode(self, pic: Any, fmt: str, quality: int, fast: bool = False) -> bytes:
         out = io.BytesIO()
         pic = _to_rgba(pic)
         if fmt == "png":
-            pic.save(out, "PNG")
+            pic.save(out, "PNG", compress_level=1 if fast else 6)
         elif fmt == "jpeg":
             # JPEG has no alpha: flatten onto white, as browsers show transparency on pages
-            flat = Image.new("RGB", pic.size, (255, 255, 255))
-            flat.paste(pic, mask=pic.getchannel("A"))
-            flat.save(out, "JPEG", quality=int(quality), optimize=True)
+            alpha = pic.getchannel("A")
+            if alpha.getextrema()[0] == 255:
+                flat = pic.convert("RGB")
+            else:
+                flat = Image.new("RGB", pic.size, (255, 255, 255))
+                flat.paste(pic, mask=alpha)
+            flat.save(out, "JPEG", quality=int(quality), optimize=not fast)
         elif fmt == "webp":
             pic.save(out, "WEBP", quality=int(quality), lossless=quality >= 100)
         else:

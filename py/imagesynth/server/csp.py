@@ -7,9 +7,12 @@ The server sends it as a header; the app build can put the same string in a
   WebAssembly (``wasm-unsafe-eval``) and its JS glue and PyScript's ``js``
   bridge evaluate strings (``unsafe-eval``).  No inline scripts: a prompt that
   smuggled in a ``<script type="py">`` must not run.
-- ``connect-src 'self' https:``: the sandbox lives on the app's own origin;
-  real endpoints the user configures are ``https:``.  Extra origins (a local
-  compatible server on http) are passed in.
+- ``connect-src 'self' https: http://localhost:* http://127.0.0.1:*``: the
+  sandbox lives on the app's own origin; real endpoints the user configures are
+  ``https:``; a compatible server on this machine usually speaks plain http on
+  some port (browsers count loopback as a secure context, and nothing leaves
+  the machine).  Not general ``http:``: a key must not go over the network in
+  clear text.  Other origins are passed in.
 - ``worker-src 'self' blob:``: PyScript starts its worker from a Blob URL.
 - ``img-src data: blob:``: results are shown from data/blob URLs.
 """
@@ -19,9 +22,14 @@ from __future__ import annotations
 from typing import Iterable
 
 
+#: local compatible servers over plain http, any port (IPv6 loopback cannot be named with a port wildcard
+#: in every browser's CSP parser the same way, so it is left to ``extra_connect``)
+LOCAL_HTTP = ("http://localhost:*", "http://127.0.0.1:*")
+
+
 def content_security_policy(extra_connect: Iterable[str] = ()) -> str:
     """The CSP string; ``extra_connect`` adds origins to ``connect-src``."""
-    connect = " ".join(["'self'", "https:", *extra_connect])
+    connect = " ".join(["'self'", "https:", *LOCAL_HTTP, *extra_connect])
     return (
         "default-src 'self'; "
         "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; "

@@ -5,6 +5,19 @@ Order of work for an images request, as the real service does it: key, body
 (size limit, parse), validation against the model table, injected faults,
 pictures (in a worker thread, so 50 concurrent requests keep the event loop
 free), then JSON or a server-sent event stream.
+
+Determinism, and identical requests at the same time: the pictures' seed comes
+from the request (model, operation, prompt, size, options, input images) and
+the picture's index, so the same request sent again afterwards gets the same
+pixels.  But a client that wants n pictures from a model that makes one per
+request (or that streams, one picture per stream) sends n identical requests at
+once, and would see n copies.  So identical requests *in flight at the same
+time* are told apart by arrival order: each takes the lowest free slot (0, 1,
+2, ...) among the identical requests still running, and its picture ``i`` is
+drawn with the seed of index ``slot * n + i``.  A request alone in flight has
+slot 0 and is drawn exactly as before; a slot is free again once its response
+has been sent (a stream: its last event, or the client leaving).  n concurrent
+n=1 requests thus get the same pictures as one request for n.
 """
 
 from __future__ import annotations
@@ -61,11 +74,30 @@ class SandboxConfig:
 
 @dataclass
 class Sandbox:
-    """The sandbox's state: its settings, the URL store and the fault counters."""
+    """The sandbox's state: its settings, the URL store, the fault counters and the slots
+    of identical requests in flight (see the module docstring)."""
 
     config: SandboxConfig = field(default_factory=SandboxConfig)
     store: ImageStore = None  # type: ignore[assignment]
     faults: FaultState = field(default_factory=FaultState)
+    in_flight: dict[bytes, set[int]] = field(default_factory=dict)
+
+    def take_slot(self, job: Job) -> tuple[bytes, int]:
+        """The lowest slot no identical request in flight holds (called on the event loop)."""
+        key = request_identity(job)
+        held = self.in_flight.setdefault(key, set())
+        slot = 0
+        while slot in held:
+            slot += 1
+        held.add(slot)
+        return key, slot
+
+    def release_slot(self, key: bytes, slot: int) -> None:
+        held = self.in_flight.get(key)
+        if held is not None:
+            held.discard(slot)
+            if not held:
+                del self.in_flight[key]
 
     def __post_init__(self) -> None:
         if self.store is None:
@@ -188,12 +220,18 @@ def fault_key(job: Job) -> str:
     return job.prompt if job.prompt is not None else f"{job.operation}:{':'.join(job.image_digests)}"
 
 
-def render(job: Job) -> list[Image.Image]:
-    """The job's final pictures (CPU: run in a thread)."""
+def request_identity(job: Job) -> bytes:
+    """What makes two requests identical (everything that shapes the pictures)."""
+    return painter.seed_of(job.model, job.operation, job.prompt, job.size, job.n, job.options, job.image_digests)
+
+
+def render(job: Job, slot: int = 0) -> list[Image.Image]:
+    """The job's final pictures (CPU: run in a thread).  ``slot``: see the module docstring."""
     prompt = strip_markers(job.prompt) if job.prompt else None
     lines = painter.label_lines(prompt, job.model)
     out = []
-    for index in range(job.n):
+    for i in range(job.n):
+        index = slot * job.n + i
         seed = painter.seed_of(job.model, job.operation, job.prompt, job.size, index, job.options, job.image_digests)
         if job.operation == "generate":
             out.append(painter.generated(job.width, job.height, seed, lines,
@@ -231,11 +269,13 @@ class SandboxRoutes:
     async def images(self, request: Request, operation: str) -> Response:
         form = None
         rid = request.state.request_id
+        held: tuple[bytes, int] | None = None
         try:
             check_auth(request, self.cfg.key)
             fields, from_form, form = await read_fields(request, operation, self.cfg.max_files)
             job = await run_in_threadpool(build_job, operation, fields, from_form=from_form,
                                           resolve_url=self.sb.store.resolve_url)
+            held = self.sb.take_slot(job)
             faults = requested_faults(job.prompt, request.headers.get("x-sandbox-fault"))
             active = {f.name: f for f in faults if self.sb.faults.fires(f, fault_key(job))}
 
@@ -253,11 +293,13 @@ class SandboxRoutes:
                     raise fail(name)
             if "stream_error" in active and not job.stream:
                 raise fail("stream_error")
-            pictures = await run_in_threadpool(render, job)
+            pictures = await run_in_threadpool(render, job, held[1])
             if "moderation_output" in active:
                 raise fail("moderation_output")
             if job.stream:
-                events = self._events(job, pictures, fail("stream_error") if "stream_error" in active else None)
+                events = self._events(job, pictures, fail("stream_error") if "stream_error" in active else None,
+                                      held)
+                held = None  # the stream gives the slot back when it ends
                 return StreamingResponse(events, media_type="text/event-stream",
                                          headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
             body = await run_in_threadpool(self._body, job, pictures, self._image_base(request))
@@ -271,6 +313,8 @@ class SandboxRoutes:
             return error_response(SandboxError(500, f"The sandbox failed unexpectedly (request ID {rid}); "
                                                     "see the server log.", type="server_error"))
         finally:
+            if held is not None:
+                self.sb.release_slot(*held)
             if form is not None:
                 await form.close()
 
@@ -308,9 +352,18 @@ class SandboxRoutes:
             body["usage"] = u
         return body
 
-    async def _events(self, job: Job, pictures: list[Image.Image],
-                      stream_error: SandboxError | None) -> AsyncIterator[bytes]:
+    async def _events(self, job: Job, pictures: list[Image.Image], stream_error: SandboxError | None,
+                      held: tuple[bytes, int] | None = None) -> AsyncIterator[bytes]:
         """Server-sent events: per picture its partial images, then a completed event."""
+        try:
+            async for chunk in self._event_chunks(job, pictures, stream_error):
+                yield chunk
+        finally:
+            if held is not None:
+                self.sb.release_slot(*held)
+
+    async def _event_chunks(self, job: Job, pictures: list[Image.Image],
+                            stream_error: SandboxError | None) -> AsyncIterator[bytes]:
         prefix = "image_generation" if job.operation == "generate" else "image_edit"
         common = {"size": job.size if job.size in EVENT_SIZES else "auto", "quality": job.quality,
                   "background": job.background, "output_format": job.output_format}

@@ -59,10 +59,20 @@ def alert_titles(locator) -> list[str]:
 
 
 def image_sizes(page) -> list[tuple[int, int]]:
-    """Pixel sizes of the gallery's images, decoded from their blobs (lazy loading aside)."""
+    """Pixel sizes of the gallery's images, newest first: the full images as stored (tiles show
+    thumbnails), decoded; for a tile the store would not keep, its shown image."""
     return [tuple(x) for x in page.evaluate("""async () => {
+        const idb = await import('/static/idb.js');
         const out = [];
-        for (const img of document.querySelectorAll('#gallery .tile img')) {
+        for (const tile of document.querySelectorAll('#gallery .tile')) {
+            const id = Number(tile.dataset.id);
+            const blob = id ? await idb.getFull(id) : null;
+            if (blob) {
+                const bmp = await createImageBitmap(blob);
+                out.push([bmp.width, bmp.height]);
+                continue;
+            }
+            const img = tile.querySelector('img');
             img.loading = 'eager';
             await img.decode();
             out.push([img.naturalWidth, img.naturalHeight]);
@@ -73,3 +83,25 @@ def image_sizes(page) -> list[tuple[int, int]]:
 
 def no_traceback(text: str) -> bool:
     return not re.search(r"Traceback|File \"|line \d+, in ", text)
+
+
+def drop_file(page, data: bytes, name: str, mime: str, selector: str = "#gallery-title"):
+    """Drop a file on ``selector`` the way a browser does (dragenter, dragover, drop with a DataTransfer)."""
+    page.evaluate("""([bytes, name, mime, selector]) => {
+        const file = new File([new Uint8Array(bytes)], name, {type: mime});
+        const dt = new DataTransfer();
+        dt.items.add(file);
+        const target = document.querySelector(selector);
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+            target.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
+        }
+    }""", [list(data), name, mime, selector])
+
+
+def download_bytes(page, click_selector: str, timeout: float = 30_000) -> tuple[str, bytes]:
+    """Click something that downloads; (suggested file name, bytes)."""
+    with page.expect_download(timeout=timeout) as dl:
+        page.click(click_selector)
+    d = dl.value
+    with open(d.path(), "rb") as f:
+        return d.suggested_filename, f.read()

@@ -401,6 +401,23 @@ async def check_paste_back_feather_blends(imaging):
     assert greens == sorted(greens), f"blend should ramp towards the edit: {greens}"
 
 
+async def check_paste_back_fills_transparent_hole(imaging):
+    """Filling an image's own transparent part: nothing is pasted back where the original is
+    transparent, so a feathered edge leaves no transparent ring; opaque pixels stay exact."""
+    box = (10, 5, 34, 27)
+    original = await imaging.decode(rect_png(40, 30, box, (0, 0, 0, 0), (200, 40, 90, 255)))
+    edited = await imaging.decode(solid_png(40, 30, (0, 250, 0, 255)))
+    mask = await imaging.mask_from_alpha(original)
+    out = await pixels(imaging, await imaging.paste_back(original, edited, mask, 6))
+    l, t, r, b = box
+    for y in range(30):
+        for x in range(40):
+            if l <= x < r and t <= y < b:
+                assert out[x, y] == (0, 250, 0, 255), f"hole pixel {(x, y)} = {out[x, y]}"
+            else:
+                assert out[x, y] == (200, 40, 90, 255), f"outside pixel {(x, y)} = {out[x, y]}"
+
+
 async def check_resize(imaging):
     pic = await imaging.decode(make_png(64, 48, lambda x, y: (x * 4, y * 5, 0, 255)))
     for size in ((32, 24), (17, 5), (100, 100), (1, 1)):

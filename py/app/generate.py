@@ -39,6 +39,10 @@ _STAGE_TEXT = {
 
 _runs: list["Run"] = []
 
+#: set by reference.py: ``await spec_hook(prompt, options)`` -> (spec, options, title) for the
+#: task chosen in the form (variations, edit); None: text to image
+spec_hook = None
+
 
 # ----------------------------------------------------------------------------- model list
 def set_models(ids: list[str] | None) -> None:
@@ -183,7 +187,7 @@ class Row:
 
 
 class Run:
-    def __init__(self, prompt: str, options: Options):
+    def __init__(self, prompt: str, options: Options, title: str | None = None):
         self.prompt = prompt
         self.options = options
         self.started = time.monotonic()
@@ -191,7 +195,7 @@ class Run:
         self.task: asyncio.Task | None = None
         self.ended = False
         self.failures: list[Message] = []  # distinct messages of failed images
-        self.title = h("p", cls="run-title", text=f"“{prompt}”")
+        self.title = h("p", cls="run-title", text=title or f"“{prompt}”")
         self.elapsed = h("span", cls="run-elapsed", text=_fmt(0), attrs={"aria-hidden": "true"})
         self.cancel_btn = h("button", cls="btn small danger", text="Cancel",
                             attrs={"type": "button", "aria-label": "Cancel this generation"})
@@ -248,14 +252,16 @@ class Run:
         """Persist, then display."""
         note, bad = "", False
         try:
-            rec = await store.save(image)
+            rec = await store.save(image, run=getattr(self, "record_id", None))
         except store.StorageError as exc:
             rec = store.Record(id=None, created=time.time() * 1000,
                                prompt=str(image.params.get("prompt") or self.prompt), mime=image.mime,
                                width=image.width, height=image.height, params=dict(image.params),
                                blob=dom.blob_from_bytes(image.data, image.mime), saved=False)
             note, bad = "Not saved in this browser: download it to keep it.", True
-            views.show_alert(Message("Not saved", str(exc), "warn"), key="storage")
+            from . import history
+
+            history.storage_refused(rec, exc)  # says so, with the image's download
         text = "Done · saved" if rec.saved else "Done · not saved"
         if row.retries:
             k = len(row.retries)
@@ -328,20 +334,26 @@ async def run_generation(evt=None) -> None:
         return
     try:
         prompt, options = read_options()
-        if not prompt.strip():
+        spec, title = prompt, None
+        if spec_hook is not None:
+            spec, options, title = await spec_hook(prompt, options)
+        if isinstance(spec, str) and not spec.strip():
             raise E.InputError("Type a description of the image first.")
     except E.ImageSynthError as exc:
         views.show_error(exc, key="form")
         dom.focus(el("prompt"))
         return
-    run = Run(prompt, options)
+    run = Run(prompt, options, title)
     el("runs").prepend(run.node)
     _runs.append(run)
+    from . import history  # a pending record, so a page that dies mid-request leaves an "interrupted" entry
+
+    run.record_id = await history.run_started(prompt, options.n)
     dom.run_task(run.tick())
     error: BaseException | None = None
     cancelled = False
     run.task = asyncio.ensure_future(synthesize(
-        prompt, app.endpoint(), options=options, transport=app.transport, imaging=app.imaging,
+        spec, app.endpoint(), options=options, transport=app.transport, imaging=app.imaging,
         progress=run.on_progress, available_models=app.models or None))
     try:
         await run.task
@@ -355,6 +367,7 @@ async def run_generation(evt=None) -> None:
         error = exc
     finally:
         run.finish(error, cancelled)
+        dom.run_task(history.run_ended(run.record_id))
         if run in _runs:
             _runs.remove(run)
 

@@ -93,7 +93,9 @@ async def _history() -> None:
                                  "storage turned off?). New images are shown but may not be kept.", "warn"),
                          key="history")
         return
-    views.render_history(records)
+    from app import gallery
+
+    gallery.render(records)  # thumbnails only; full images stay in the store until opened
 
 
 async def boot() -> None:
@@ -106,11 +108,30 @@ async def boot() -> None:
     views.wire_lightbox()
     views.wire_about()
     views.render_about()
+    from app import gallery, history
+
+    history.hold_page_lock()  # lets a later page tell this page's runs from a dead page's
+    gallery.wire()
     await _history()
 
     connect.on_models = generate.set_models
     generate.set_models(None)
     generate.start()
+    try:
+        from app import reference
+
+        reference.start()
+    except Exception as exc:  # images in (variations, edit) failing must not stop text to image
+        _report(exc)
+    try:  # share links, dropped PNGs, runs a closed page left behind
+        from app import sharing
+
+        sharing.wire()
+        sharing.apply_fragment()
+        dom.run_task(history.check_interrupted(gallery.records))
+        dom.run_task(gallery.backfill_thumbs())
+    except Exception as exc:
+        _report(exc)
     app.ready = True
     for node in (dom.el("test-connection"), dom.el("use-connection"), dom.el("forget-key")):
         node.disabled = False

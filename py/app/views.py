@@ -65,10 +65,62 @@ def show_error(exc: BaseException, *, key: str | None = None):
 
 # -------------------------------------------------------------------------------- gallery
 def _url_for(rec) -> str:
+    """Object URL of the full image (``rec.blob`` must be loaded: ``store.full_blob``)."""
     k = id(rec.blob) if rec.id is None else rec.id
     if k not in _urls:
         _urls[k] = dom.object_url(rec.blob)
     return _urls[k]
+
+
+_thumb_urls: dict[int, str] = {}  # id(thumb blob) → object URL
+
+
+def thumb_url(rec) -> str:
+    """The tile's picture: the stored thumbnail, or the full image where there is none."""
+    if rec.thumb is None:
+        return _url_for(rec) if rec.blob is not None else ""
+    k = id(rec.thumb)
+    if k not in _thumb_urls:
+        _thumb_urls[k] = dom.object_url(rec.thumb)
+    return _thumb_urls[k]
+
+
+async def full_url(rec) -> str:
+    """Object URL of the full image, read from the store on first use."""
+    from . import store
+
+    await store.full_blob(rec)
+    return _url_for(rec) if rec.blob is not None else ""
+
+
+def forget_urls(rec) -> None:
+    """Revoke a record's object URLs (deleted for good)."""
+    for cache, k in ((_urls, rec.id), (_thumb_urls, id(rec.thumb))):
+        url = cache.pop(k, None)
+        if url:
+            js.URL.revokeObjectURL(url)
+
+
+def _lazy_download(a, rec) -> None:
+    """A Download link whose full image is read from the store when it is clicked."""
+    def click(evt):
+        if rec.blob is not None and str(a.getAttribute("href") or "#") != "#":
+            return
+        evt.preventDefault()
+
+        async def load():
+            url = await full_url(rec)
+            if url:
+                a.setAttribute("href", url)
+                a.click()
+
+        dom.run_task(load())
+
+    on(a, "click", click)
+
+
+#: functions (tile, rec, actions) that add controls to each tile (gallery.py: star, select, delete)
+tile_decorators: list = []
 
 
 def _ext(mime: str) -> str:
@@ -103,9 +155,16 @@ def _update_count() -> None:
 
 def add_tile(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False):
     """A gallery tile for a record (prepended: newest first)."""
-    url = _url_for(rec)
+    tile = tile_node(rec, fresh=fresh, note=note, note_bad=note_bad)
+    el("gallery").prepend(tile)
+    _update_count()
+    return tile
+
+
+def tile_node(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False):
+    """A gallery tile for a record (not yet in the page)."""
     prompt = rec.prompt or "(no prompt)"
-    img = h("img", attrs={"src": url, "alt": prompt, "width": rec.width, "height": rec.height,
+    img = h("img", attrs={"src": thumb_url(rec), "alt": prompt, "width": rec.width, "height": rec.height,
                           "loading": "lazy", "decoding": "async"})
     thumb = h("button", img, cls="thumb", attrs={"type": "button", "aria-label": f"Open large view: {prompt}"})
     meta = h("div", cls="tile-meta")
@@ -117,7 +176,9 @@ def add_tile(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False
     note_node = h("p", cls="tile-note bad" if note_bad else "tile-note", text=note,
                   attrs={"role": "status"})
     download = h("a", cls="btn small", text="Download",
-                 attrs={"href": url, "download": filename_for(rec), "aria-label": f"Download: {prompt}"})
+                 attrs={"href": _url_for(rec) if rec.blob is not None else "#", "download": filename_for(rec),
+                        "aria-label": f"Download: {prompt}"})
+    _lazy_download(download, rec)
     copy = h("button", cls="btn small ghost", text="Copy", attrs={"type": "button", "aria-label": f"Copy image: {prompt}"})
     actions = h("div", download, copy, cls="tile-actions")
     meta.appendChild(actions)
@@ -131,8 +192,8 @@ def add_tile(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False
         set_text(note_node, await copy_image(rec))
 
     on(copy, "click", do_copy)
-    el("gallery").prepend(tile)
-    _update_count()
+    for decorate in tile_decorators:
+        decorate(tile, rec, actions)
     return tile
 
 
@@ -151,9 +212,13 @@ async def copy_image(rec) -> str:
         nav = window.navigator
         if not getattr(nav, "clipboard", None) or not hasattr(js, "ClipboardItem"):
             return "This browser cannot copy images; use Download."
-        blob = rec.blob
         if rec.mime != "image/png":
             return "Browsers copy only PNG images; use Download for this one."
+        from . import store
+
+        blob = await store.full_blob(rec)
+        if blob is None:
+            return "This image is no longer stored in this browser."
         item = js.ClipboardItem.new(dom.js_object({"image/png": blob}))
         await nav.clipboard.write(js.Array.of(item))
         return "Copied to the clipboard."
@@ -175,7 +240,15 @@ _PARAM_LABELS = (
 def open_lightbox(rec, opener=None) -> None:
     _current["rec"] = rec
     _opener["node"] = opener
-    url = _url_for(rec)
+    url = _url_for(rec) if rec.blob is not None else thumb_url(rec)
+    if rec.blob is None:  # the thumbnail at once, the full image when the store has read it
+        async def load_full():
+            full = await full_url(rec)
+            if full and _current["rec"] is rec:
+                dom.set_attr(el("lightbox-img"), "src", full)
+                dom.set_attr(el("lightbox-download"), "href", full)
+
+        dom.run_task(load_full())
     img = el("lightbox-img")
     dom.set_attr(img, "src", url)
     dom.set_attr(img, "alt", rec.prompt or "Generated image")

@@ -1,0 +1,171 @@
+"""Edit in the page: inpaint by transparency, by a painted or uploaded mask, outpaint, paste-back."""
+
+from __future__ import annotations
+
+import pytest
+
+from refhelpers import (app_with_sandbox, diff_outside, download_tile, picture, png_bytes, run_and_wait,
+                        set_task, upload, wait_editor_loaded, wait_reference)
+
+pytestmark = pytest.mark.usefixtures("server")
+
+
+@pytest.fixture
+def app_page(page, server):
+    if not server.sandbox:
+        pytest.skip("needs imagesynth serve's sandbox endpoint")
+    return app_with_sandbox(page, server)
+
+
+def _edit_with(page, im, name="photo.png"):
+    upload(page, name, png_bytes(im))
+    wait_reference(page)
+    set_task(page, "edit")
+    wait_editor_loaded(page)
+    assert page.input_value("#size") == "source"  # an edit keeps the image's own size by default
+    assert page.locator("#paste-back").is_checked()  # "Keep unpainted pixels" is on by default
+
+
+def _stroke(page, points):
+    """Drag the mouse through image-pixel ``points`` in the app's editor."""
+    vp = page.locator("#inpaint .me-viewport")
+    client = [vp.evaluate(
+        "(el, p) => { const r = el.getBoundingClientRect(); const c = el.querySelector('.me-stage canvas');"
+        " const b = c.getBoundingClientRect(); return [b.left + p[0] * b.width / c.width,"
+        " b.top + p[1] * b.height / c.height]; }", list(p)) for p in points]
+    page.mouse.move(*client[0])
+    page.mouse.down()
+    for x, y in client[1:]:
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+
+
+def test_transparent_png_is_filled_outside_unchanged(app_page, screenshot, console_errors):
+    page = app_page
+    hole = (96, 80, 176, 160)
+    original = picture(256, 256, hole=hole)
+    _edit_with(page, original, "with-hole.png")
+    assert "transparent part is repainted" in page.inner_text("#inpaint-note")
+    page.fill("#prompt", "a small red hot-air balloon")
+    page.evaluate("document.querySelector(\'#compose\').scrollIntoView()")
+    screenshot(page, "inpaint-01-transparent-reference", full_page=False)
+    run = run_and_wait(page)
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    result = download_tile(page)
+    assert result.size == original.size
+    assert diff_outside(result, original, hole) == 0
+    # and the hole was filled: opaque, and not the black of the transparent pixels
+    filled = result.convert("RGBA").crop(hole)
+    assert min(filled.getchannel("A").get_flattened_data()) == 255
+    assert filled.convert("L").getextrema()[1] > 40
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "inpaint-02-transparent-result")
+    assert not [e for e in console_errors if "favicon" not in e.text], console_errors
+
+
+def test_painted_mask_only_painted_area_changes(app_page, screenshot):
+    page = app_page
+    original = picture(256, 256, mode="RGB")
+    _edit_with(page, original, "opaque.png")
+    page.locator("#inpaint .me-viewport").focus()
+    page.keyboard.press("b")
+    assert page.locator("#inpaint .me-brush").get_attribute("aria-pressed") == "true"
+    page.evaluate("document.querySelector('#inpaint .me-size').value = 30;"
+                  "document.querySelector('#inpaint .me-size').dispatchEvent(new Event('input'))")
+    _stroke(page, [(70, 128), (128, 110), (190, 128)])
+    page.fill("#prompt", "a flock of birds")
+    page.evaluate("document.querySelector(\'#compose\').scrollIntoView()")
+    screenshot(page, "inpaint-03-editor-painted", full_page=False)
+    run = run_and_wait(page)
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    result = download_tile(page)
+    assert result.size == (256, 256)
+    painted_box = (70 - 16, 110 - 16, 190 + 16, 128 + 16)  # the stroke plus the brush radius
+    assert diff_outside(result, original, painted_box, margin=2) == 0
+    # inside the stroke, something new was painted
+    core = result.crop((120, 108, 136, 124)).convert("RGB")
+    assert diff_outside(core, original.crop((120, 108, 136, 124)).convert("RGB"), (0, 0, 0, 0)) > 20
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "inpaint-04-painted-result")
+
+
+def test_uploaded_mask(app_page):
+    page = app_page
+    original = picture(200, 200, mode="RGB")
+    _edit_with(page, original, "opaque.png")
+    from PIL import Image, ImageDraw
+
+    mask = Image.new("L", (200, 200), 0)
+    ImageDraw.Draw(mask).rectangle((20, 20, 80, 80), fill=255)  # white = repaint
+    page.set_input_files("#inpaint .me-file", files=[{"name": "mask.png", "mimeType": "image/png",
+                                                      "buffer": png_bytes(mask.convert("RGB"))}])
+    page.wait_for_function("document.querySelector('#inpaint .me-undo').disabled === false")
+    page.fill("#prompt", "a window")
+    run = run_and_wait(page)
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    result = download_tile(page)
+    assert diff_outside(result, original, (20, 20, 81, 81), margin=2) == 0
+
+
+def test_outpaint_right(app_page, screenshot):
+    page = app_page
+    original = picture(256, 256, mode="RGB")
+    _edit_with(page, original, "narrow.png")
+    page.fill("#inpaint .me-extend-by", "128")
+    page.dispatch_event("#inpaint .me-extend-by", "change")
+    page.click("#inpaint .me-extend-right")
+    page.wait_for_function("document.querySelector('#inpaint-note').textContent.includes('384×256')")
+    page.fill("#prompt", "more of the landscape")
+    page.evaluate("document.querySelector(\'#compose\').scrollIntoView()")
+    screenshot(page, "inpaint-05-outpaint-editor", full_page=False)
+    run = run_and_wait(page)
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    result = download_tile(page)
+    assert result.size == (384, 256)  # wider
+    assert diff_outside(result.crop((0, 0, 256, 256)), original, (0, 0, 0, 0)) == 0
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "inpaint-06-outpaint-result")
+    page.emulate_media(color_scheme="dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(400)
+    page.evaluate("document.querySelector('#compose').scrollIntoView()")
+    screenshot(page, "inpaint-07-phone-dark-editor", full_page=False)
+    page.emulate_media(color_scheme="light")
+
+
+def test_edit_needs_a_prompt_and_a_mask(app_page):
+    page = app_page
+    _edit_with(page, picture(128, 128, mode="RGB"))
+    page.fill("#prompt", "")
+    page.click("#generate")
+    page.wait_for_selector("#alerts .alert")
+    assert "Describe what to paint" in page.inner_text("#alerts")
+    page.fill("#prompt", "anything")
+    run = run_and_wait(page)
+    assert run.get_attribute("data-state") == "failed"
+    assert "paint" in run.inner_text().lower()  # the core: nothing marked to repaint
+
+
+def test_editor_keyboard_and_names(app_page):
+    page = app_page
+    _edit_with(page, picture(128, 128, mode="RGB"))
+    vp = page.locator("#inpaint .me-viewport")
+    assert "Mask editor" in (vp.get_attribute("aria-label") or "")
+    assert vp.get_attribute("tabindex") == "0"
+    # every tool is a focusable control with a name
+    for sel in (".me-brush", ".me-eraser", ".me-undo", ".me-clear", ".me-invert", ".me-upload-mask",
+                ".me-extend-right", ".me-fit", ".me-size"):
+        node = page.locator(f"#inpaint {sel}")
+        assert node.get_attribute("aria-label"), sel
+        assert node.evaluate("e => e.tabIndex") >= 0, sel
+    vp.focus()
+    page.keyboard.press("e")
+    assert page.locator("#inpaint .me-eraser").get_attribute("aria-pressed") == "true"
+    page.keyboard.press("b")
+    # the paste-back toggle and the task switch are reachable by keyboard too
+    page.locator("#paste-back").focus()
+    page.keyboard.press("Space")
+    assert not page.locator("#paste-back").is_checked()
+    page.locator("#task-edit").focus()
+    page.keyboard.press("ArrowLeft")
+    assert page.get_attribute("body", "data-task") == "vary"

@@ -141,3 +141,27 @@ def test_jpeg_output_is_returned_as_encoded(tmp_path):
                            authentication=AUTH, transport=t)
     assert img.format == "JPEG" and img.mode == "RGB" and img.info["output_format"] == "jpeg"
     img.save(tmp_path / "x.jpg")  # RGBA could not be written as JPEG
+
+
+def test_resized_mask_is_a_python_warning_before_any_request():
+    import warnings
+
+    from PIL import Image
+
+    img = Image.new("RGB", (64, 64), "blue")
+    mask = Image.new("L", (32, 32), 0)
+    mask.paste(255, (0, 0, 16, 16))
+    transport = FakeTransport([images_json(1, size=(64, 64))])
+    seen: list = []
+
+    def show(message, category, *a, **k):
+        seen.append((category, str(message), len(transport.requests)))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show  # restored by catch_warnings
+        out = image_synthesize({"Text": "a hat", "Image": img, "Mask": mask}, model="gpt-image-1",
+                               authentication=AUTH, transport=transport)
+    assert [(c, n) for c, _, n in seen] == [(errors.ImageSynthWarning, 0)]  # before the request
+    assert "32x32" in seen[0][1]
+    assert out.size == (64, 64) and "32x32" in out.info["warnings"][0]

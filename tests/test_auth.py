@@ -168,3 +168,13 @@ def test_connection_without_key_is_an_error_but_compatible_may_have_none():
     with pytest.raises(ConfigurationError, match="no API key"):
         resolve(ServiceConnection(provider="openai"))
     assert resolve(ServiceConnection(provider="compatible", base_url="http://x/v1")).api_key == ""
+
+
+def test_explicit_key_goes_where_openai_base_url_says():
+    # as the openai SDK and `imagesynth --api-key`: an explicit key replaces the key, not the endpoint
+    ep = resolve({"ID": "u", "APIKey": KEY}, env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert (ep.base_url, ep.kind, ep.user) == ("http://127.0.0.1:9/v1", "compatible", "u")
+    ep = resolve({"APIKey": KEY, "BaseURL": "http://other:1/v1"}, env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert ep.base_url == "http://other:1/v1"
+    ep = resolve({"APIKey": KEY}, env={})
+    assert ep.base_url == "https://api.openai.com/v1" and ep.kind == "openai"

@@ -241,3 +241,53 @@ def test_progress_bar_draws_and_counts():
     bar(ProgressEvent("done", 1, 2))
     bar.close()
     assert "2/2" in f.getvalue()
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"], ["--quiet"]])
+def test_resized_mask_warning_is_shown(srv, tmp_path, capsys, extra):
+    from PIL import Image
+
+    ref, mask = tmp_path / "cat.png", tmp_path / "mask.png"
+    ref.write_bytes(png((64, 64), (0, 0, 255, 255)))
+    m = Image.new("L", (32, 32), 0)
+    m.paste(255, (0, 0, 16, 16))
+    m.save(mask)
+    code, out, err = run(capsys, "a hat", "--image", str(ref), "--mask", str(mask), "-o", str(tmp_path),
+                         *extra, srv=srv)
+    assert code == 0, err
+    (line,) = [ln for ln in err.splitlines() if ln.strip()]
+    assert line.startswith("imagesynth: warning: ") and "32x32" in line and "64x64" in line
+    if extra == ["--json"]:
+        json.loads(out)  # stdout stays pure JSON
+
+
+def test_partial_failure_line_says_how_many_were_saved(srv, tmp_path, capsys):
+    code, out, err = run(capsys, "a kite [[sandbox:server_error:1]]", "-n", "3", "--model", "dall-e-3",
+                         "--retries", "0", "-o", str(tmp_path), srv=srv)
+    assert code == 5
+    one_error_line(err)
+    assert "1 of 3 images failed (2 saved)" in err
+    paths = out.split()
+    assert len(paths) == 2 and paths == sorted(paths)  # in image order, whichever arrived first
+
+
+def test_progress_bar_retry_note_goes_when_the_image_moves_on():
+    from imagesynth.progress import ProgressEvent
+    from imagesynth.progressbar import ProgressBar
+
+    f = io.StringIO()
+    bar = ProgressBar(2, file=f)
+    bar(ProgressEvent("retrying", 0, 2, message="rate limited, retrying in 2 s"))
+    bar(ProgressEvent("waiting", 0, 2))
+    assert "rate limited" in bar.summary()
+    bar(ProgressEvent("decoding", 0, 2))
+    assert "rate limited" not in bar.summary()
+    bar(ProgressEvent("retrying", 1, 2, message="rate limited, retrying in 2 s"))
+    bar(ProgressEvent("done", 0, 2))  # another image's news keeps the note
+    assert "rate limited" in bar.summary()
+    bar(ProgressEvent("done", 1, 2))
+    assert "rate limited" not in bar.summary()
+    bar.write("imagesynth: warning: x")
+    bar.close()
+    text = f.getvalue()
+    assert "imagesynth: warning: x\n" in text and " , " not in text and "00:00," in text

@@ -25,6 +25,7 @@ _LAZY = {
     "ProgressEvent": ("progress", "ProgressEvent"),
     "GeneratedImage": ("result", "GeneratedImage"),
     "ImageSynthError": ("errors", "ImageSynthError"),
+    "ImageSynthWarning": ("errors", "ImageSynthWarning"),
 }
 
 __all__ = sorted(_LAZY)

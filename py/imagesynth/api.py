@@ -47,7 +47,9 @@ def image_synthesize(spec: Any, n: int | None = None, *, image_size: Any = None,
     options (stream, paste_back, feather, max_retries, concurrency, seed, variation_prompt).
 
     If some of the n images fail after retries, the error raised carries the others as
-    ``error.partial_results`` (PIL images)."""
+    ``error.partial_results`` (PIL images).  Inputs changed to fit (a mask of another size
+    stretched to the image's) are reported with ``warnings.warn(..., ImageSynthWarning)``
+    before any request, and kept in each image's ``.info["warnings"]``."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -89,7 +91,7 @@ async def image_synthesize_async(spec: Any, n: int | None = None, *, image_size:
         callback = None
     try:
         results = await synthesize(spec, endpoint, options=options, transport=transport, imaging=imaging,
-                                   progress=callback, available_models=available)
+                                   progress=callback, available_models=available, on_warning=_warn)
     except errors.ImageSynthError as e:
         e.partial_results = [to_pil(g) for g in e.partial_results]
         raise
@@ -98,6 +100,12 @@ async def image_synthesize_async(spec: Any, n: int | None = None, *, image_size:
             bar.close()
     images = [to_pil(g) for g in results]
     return images[0] if n is None else images
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, errors.ImageSynthWarning, stacklevel=2)
 
 
 def _options(n: int | None, image_size: Any, model: str | None, params: dict[str, Any]) -> Options:

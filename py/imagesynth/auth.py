@@ -227,7 +227,16 @@ def _connection(authentication: Any, env: Mapping[str, str] | None, keyring_modu
 
         return replace(authentication)
     if isinstance(authentication, Mapping):
-        return _from_mapping(authentication)
+        conn = _from_mapping(authentication)
+        if conn.base_url is None and conn.provider == "openai":
+            # An explicit key replaces the environment's key, not its endpoint: OPENAI_BASE_URL
+            # still says where to send it, as in the openai SDK and `imagesynth --api-key`.
+            base = _clean((os.environ if env is None else env).get("OPENAI_BASE_URL"))
+            if base:
+                conn.base_url = base
+                if not base.startswith("https://api.openai.com"):
+                    conn.provider = "compatible"
+        return conn
     raise ConfigurationError(
         f"unknown authentication of type {type(authentication).__name__}: use \"Automatic\", "
         "\"Environment\", \"SystemCredential\", a ServiceConnection or {\"ID\": ..., \"APIKey\": ...}"

@@ -222,6 +222,7 @@ def _silence_stdout() -> None:
 
 
 def _report_failure(args, written: list[dict], message: str, error: BaseException | None) -> None:
+    written.sort(key=lambda w: w["index"])
     if args is not None and getattr(args, "json", False):
         err = error.to_dict() if isinstance(error, errors.ImageSynthError) else {"message": message}
         print(json.dumps({"images": written, "error": err}, indent=2, ensure_ascii=False))
@@ -229,6 +230,13 @@ def _report_failure(args, written: list[dict], message: str, error: BaseExceptio
         for w in written:
             print(w["path"])
     first = message.strip().splitlines()[0] if message.strip() else "failed"
+    failed = getattr(error, "failed_indices", None) or []
+    if written and failed:
+        # some of the n images arrived (paid for, saved, listed above): say so on the same line
+        total = len(written) + len(failed)
+        first = (f"{len(failed)} of {total} images failed ({len(written)} saved): {first}")
+    elif written:
+        first = f"{first} ({len(written)} image{'s' if len(written) != 1 else ''} saved before this)"
     print(f"imagesynth: error: {first}", file=sys.stderr)
 
 
@@ -271,10 +279,18 @@ async def _run(args, written: list[dict], transport, imaging) -> int:
         if bar is not None:
             bar(ev)
 
+    def on_warning(message: str) -> None:
+        # shown with --json and --quiet too: the inputs were changed, the user must know
+        line = f"imagesynth: warning: {' '.join(message.split())}"
+        if bar is not None:
+            bar.write(line)
+        else:
+            print(line, file=sys.stderr)
+
     try:
         available = None if options.model else await available_image_models(endpoint, transport)
         await synthesize(spec, endpoint, options=options, transport=transport, imaging=imaging,
-                         progress=on_progress, available_models=available)
+                         progress=on_progress, available_models=available, on_warning=on_warning)
     finally:
         if bar is not None:
             bar.close()

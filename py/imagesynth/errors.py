@@ -44,6 +44,12 @@ class ImageSynthError(Exception):
         }
 
 
+class ImageSynthWarning(UserWarning):
+    """Something about the inputs was changed to make them usable (a mask stretched to the
+    image's size, an image cropped square): ``image_synthesize`` issues it with ``warnings.warn``
+    before any request is sent; it is also recorded in each image's ``info["warnings"]``."""
+
+
 # --- before any request: the caller's input -------------------------------------------------
 class InputError(ImageSynthError, ValueError):
     """The call itself is wrong (prompt, n, size, parameter, options)."""

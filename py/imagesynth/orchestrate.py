@@ -29,7 +29,7 @@ import inspect
 import random
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 from . import errors
 from .finish import finish_image
@@ -213,9 +213,13 @@ def _is_event_stream(resp: HttpResponse) -> bool:
 
 async def synthesize(spec: Any, endpoint: Endpoint, *, options: Options, transport: Transport,
                      imaging: Imaging, progress: ProgressCallback | None = None,
-                     available_models: list[str] | None = None) -> list[GeneratedImage]:
+                     available_models: list[str] | None = None,
+                     on_warning: Callable[[str], Any] | None = None) -> list[GeneratedImage]:
     """Run an ImageSynthesize call form.  ``progress`` may be sync or async; an async callback
     is awaited, so a "done" event's image is persisted by the caller before the next step.
+    ``on_warning`` (sync or async) is told each warning about the inputs (a mask stretched to
+    the image's size, an image cropped square, ...) once, after they are fitted and before any
+    request is sent; the warnings are also recorded in every image's params.
     Cancelling the asyncio task cancels every request in flight (transports abort).
 
     Returns the n images in order.  If some fail after retries, raises the first failure with
@@ -234,6 +238,11 @@ async def synthesize(spec: Any, endpoint: Endpoint, *, options: Options, transpo
         prepared = await prepare_edit(imaging, plan.profile, plan.task.image, plan.task.mask,
                                       operation="variation" if plan.task.kind == "vary" else "edit")
         validate_job(plan.profile if plan.known else None, _job(plan, min(n, plan.per_request), prepared))
+        if on_warning is not None:
+            for message in prepared.warnings:
+                r = on_warning(message)
+                if inspect.isawaitable(r):
+                    await r
 
     base_params = {
         "prompt": plan.task.prompt,

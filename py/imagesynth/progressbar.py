@@ -26,27 +26,38 @@ class ProgressBar:
         from tqdm import tqdm
 
         self.total = total
+        self.file = file or sys.stderr
         self.stage: dict[int, str] = {}
         self.partial: dict[int, str] = {}
+        self.failed = 0
         self.note = ""
-        self.bar = tqdm(total=total, desc=desc, unit="img", file=file or sys.stderr,
+        #: the image the note is about: a retry note goes once that image moves on
+        self.note_index: int | None = None
+        self.bar = tqdm(total=total, desc=desc, unit="img", file=self.file,
                         disable=disable, leave=True, dynamic_ncols=True,
-                        bar_format="{desc}: {n_fmt}/{total_fmt} |{bar}| {elapsed} {postfix}")
+                        bar_format="{desc}: {n_fmt}/{total_fmt} |{bar}| {elapsed}{postfix}")
 
     def __call__(self, ev: ProgressEvent) -> None:
         if ev.stage in ("done", "failed"):
             self.stage.pop(ev.index, None)
             self.partial.pop(ev.index, None)
             self.bar.update(1)
+            self.failed += ev.stage == "failed"
             if ev.stage == "failed":
-                self.note = f"image {ev.index + 1} failed"
+                self.note = f"{self.failed} failed" if self.failed > 1 else f"image {ev.index + 1} failed"
+                self.note_index = None
+            elif self.note_index == ev.index:
+                self.note, self.note_index = "", None
         else:
             self.stage[ev.index] = ev.stage
             if ev.stage == "partial" and ev.partial_index is not None:
                 count = ev.partial_count or "?"
                 self.partial[ev.index] = f"{ev.partial_index + 1}/{count}"
             if ev.stage == "retrying":
-                self.note = ev.message
+                self.note, self.note_index = ev.message, ev.index
+            elif self.note_index == ev.index and ev.stage != "waiting":
+                # the retried request got an answer: the retry note is no longer news
+                self.note, self.note_index = "", None
         self.bar.set_postfix_str(self.summary(), refresh=True)
 
     def summary(self) -> str:
@@ -61,6 +72,10 @@ class ProgressBar:
         if self.note:
             parts.append(self.note)
         return ", ".join(parts)
+
+    def write(self, line: str) -> None:
+        """Print a line above the bar without garbling it."""
+        self.bar.write(line, file=self.file)
 
     def close(self) -> None:
         self.bar.close()

@@ -199,3 +199,11 @@ async def test_transparent_source_goes_as_png_and_rgba_models_get_png(imaging):
 async def test_opaque_png_goes_as_jpeg_where_accepted(imaging):
     p = await prepare_edit(imaging, GPT, enc(Image.new("RGB", (300, 200), "blue")), operation="variation")
     assert p.image_mimes == ["image/jpeg"]
+
+
+async def test_image_and_mask_decoded_together_image_error_first(imaging):
+    # both are decoded at once (speed); a bad image still reports the image, not the mask
+    with pytest.raises(ImageInputError, match="PNG"):
+        await prepare_edit(imaging, GPT, b"just text", b"also not an image")
+    with pytest.raises(ImageInputError, match="PNG"):
+        await prepare_edit(imaging, GPT, enc(Image.new("RGB", (64, 64))), b"just text")

@@ -18,6 +18,7 @@ are never scanned for transparency.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,13 +78,22 @@ async def prepare_edit(imaging: Imaging, profile: ModelProfile, image: Any, mask
     if operation not in ("edit", "variation"):
         raise ValueError(f"operation must be 'edit' or 'variation', not {operation!r}")
     warnings: list[str] = []
-    original = await load_picture(imaging, image)
-    w, h = imaging.size(original)
     opaque = _opaque_source(image)  # JPEG bytes: no alpha to look for
+    if operation == "edit" and mask is not None:
+        # both decodes at once: the browser decodes off the main thread, Pillow in worker threads
+        got = await asyncio.gather(load_picture(imaging, image), load_picture(imaging, mask),
+                                   return_exceptions=True)
+        for item in got:  # the image's error first, as when they were decoded in turn
+            if isinstance(item, BaseException):
+                raise item
+        original, mask_pic = got
+    else:
+        original, mask_pic = await load_picture(imaging, image), None
+    w, h = imaging.size(original)
 
     paint_mask = None
     if operation == "edit":
-        paint_mask = await _edit_mask(imaging, original, mask, use_transparency and not opaque, warnings)
+        paint_mask = await _edit_mask(imaging, original, mask_pic, use_transparency and not opaque, warnings)
     elif mask is not None:
         warnings.append("A mask was given for a variation and ignored: variations redo the whole image.")
 
@@ -156,9 +166,8 @@ async def prepare_edit(imaging: Imaging, profile: ModelProfile, image: Any, mask
 async def _edit_mask(imaging: Imaging, original: Any, mask: Any, use_transparency: bool,
                      warnings: list[str]) -> Any:
     size = imaging.size(original)
-    if mask is not None:
-        picture = await load_picture(imaging, mask)
-        paint_mask, more = await imaging.normalize_mask(picture, size)
+    if mask is not None:  # already a picture
+        paint_mask, more = await imaging.normalize_mask(mask, size)
         warnings.extend(more)
         if not await imaging.has_transparency(paint_mask):
             raise ImageInputError(

@@ -73,10 +73,10 @@ def _u8(data) -> Any:
 class CanvasPicture:
     """A picture for CanvasImaging: a drawable JS object and its size."""
 
-    __slots__ = ("source", "width", "height", "is_canvas", "rgba")
+    __slots__ = ("source", "width", "height", "is_canvas", "rgba", "alpha")
 
     def __init__(self, source: Any, width: int, height: int, *, is_canvas: bool = True,
-                 rgba: bytes | None = None):
+                 rgba: bytes | None = None, alpha: bytes | None = None):
         self.source = source  # OffscreenCanvas, or the ImageBitmap straight from decode
         self.width = int(width)
         self.height = int(height)
@@ -84,6 +84,9 @@ class CanvasPicture:
         #: the exact straight-alpha pixels, kept when they have partial transparency: a 2D
         #: canvas stores colours premultiplied by alpha, so it cannot give them back exactly
         self.rgba = rgba
+        #: the alpha plane, once read (masks made here, decoded PNGs): spares another
+        #: getImageData of the whole picture for the alpha checks that follow
+        self.alpha = alpha
 
     @property
     def size(self) -> tuple[int, int]:
@@ -119,6 +122,13 @@ def _rgba(pic: CanvasPicture) -> bytes:
     return ctx.getImageData(0, 0, pic.width, pic.height).data.to_bytes()
 
 
+def _alpha_of(pic: CanvasPicture) -> bytes:
+    """The alpha plane, read once and kept with the picture."""
+    if pic.alpha is None:
+        pic.alpha = _rgba(pic)[3::4]
+    return pic.alpha
+
+
 def _from_rgba(buf, w: int, h: int, *, exact: bool = False) -> CanvasPicture:
     js = _js()
     arr = js.Uint8ClampedArray.new(w * h * 4)
@@ -130,7 +140,10 @@ def _from_rgba(buf, w: int, h: int, *, exact: bool = False) -> CanvasPicture:
 
 def _partial_alpha(buf) -> bool:
     """Any alpha strictly between 0 and 255 (where premultiplication would lose colour)?"""
-    alpha = bytes(buf[3::4])
+    return _partial_alpha_plane(bytes(buf[3::4]))
+
+
+def _partial_alpha_plane(alpha: bytes) -> bool:
     return bool(alpha.translate(None, b"\x00\xff"))
 
 
@@ -138,7 +151,9 @@ def _alpha_picture(alpha: bytes, w: int, h: int) -> CanvasPicture:
     """A black picture with the given alpha plane."""
     buf = bytearray(w * h * 4)
     buf[3::4] = alpha
-    return _from_rgba(buf, w, h)
+    pic = _from_rgba(buf, w, h)
+    pic.alpha = bytes(alpha)
+    return pic
 
 
 def _mask_from_paint(paint: bytes, w: int, h: int) -> CanvasPicture:
@@ -223,10 +238,11 @@ class CanvasImaging(Imaging):
                 f"{limits.max_pixels / 1e6:g} megapixels are accepted. Downscale it first."
             )
         pic = CanvasPicture(bitmap, w, h, is_canvas=False)
-        if fmt in ("png", "webp") and _partial_alpha(_rgba(pic)):
+        if fmt in ("png", "webp") and _partial_alpha_plane(_alpha_of(pic)):
             exact = await _exact_rgba(blob, w, h)
             if exact is not None:
                 pic.rgba = exact
+                pic.alpha = exact[3::4]
         return pic
 
     def adopt(self, obj: Any) -> Any:
@@ -266,37 +282,47 @@ class CanvasImaging(Imaging):
 
     async def has_transparency(self, pic: Any) -> bool:
         pic = _coerce(pic)
-        alpha = _rgba(pic)[3::4]
+        alpha = _alpha_of(pic)
         return alpha.count(255) != len(alpha)
 
     # --- masks ------------------------------------------------------------------------------
     async def mask_from_alpha(self, pic: Any) -> Any:
         pic = _coerce(pic)
-        alpha = _rgba(pic)[3::4]
+        alpha = _alpha_of(pic)
         return _alpha_picture(alpha.translate(_KEEP_FROM_ALPHA), pic.width, pic.height)
 
     async def normalize_mask(self, mask: Any, size: tuple[int, int]) -> tuple[Any, list[str]]:
         mask = _coerce(mask)
         w, h = mask.width, mask.height
         tw, th = max(1, int(size[0])), max(1, int(size[1]))
-        buf = _rgba(mask)
-        alpha = buf[3::4]
+        alpha = _alpha_of(mask)
         warnings: list[str] = []
-        if alpha.count(255) != len(alpha):
-            paint = alpha.translate(_INVERT)  # transparent = paint (weights; thresholded below)
-        else:
-            paint = _paint_from_black_white(buf)
         if (w, h) != (tw, th):
             warnings.append(
                 f"The mask is {w}x{h} but the image is {tw}x{th}; "
                 "the mask was stretched to fit. Make the mask the same size as the image to avoid this."
             )
+        if alpha.count(255) != len(alpha):
+            if (w, h) == (tw, th) and not _partial_alpha_plane(alpha):
+                # already binary: the mask is its own alpha in black, made on the canvas
+                # (no whole-picture copy from Python into the canvas)
+                return _black_with_alpha_of(mask, alpha), warnings
+            if (w, h) != (tw, th):
+                # the alpha resized on the canvas straight from the mask (colour does not
+                # touch alpha), then read back at the small size only
+                small = CanvasPicture(_resize_source(mask.source, w, h, tw, th), tw, th)
+                paint = _rgba(small)[3::4].translate(_INVERT)
+                return _mask_from_paint(paint.translate(_PAINT_FROM_GREY), tw, th), warnings
+            paint = alpha.translate(_INVERT)  # transparent = paint (weights; thresholded below)
+        else:
+            paint = _paint_from_black_white(_rgba(mask))
+        if (w, h) != (tw, th):
             paint = _resize_plane(paint, w, h, tw, th)
         return _mask_from_paint(paint.translate(_PAINT_FROM_GREY), tw, th), warnings
 
     async def invert_mask(self, mask: Any) -> Any:
         mask = _coerce(mask)
-        alpha = _rgba(mask)[3::4]
+        alpha = _alpha_of(mask)
         # old keep area (alpha >= threshold) becomes the paint area (alpha 0)
         return _alpha_picture(alpha.translate(_PAINT_FROM_ALPHA), mask.width, mask.height)
 
@@ -337,7 +363,7 @@ class CanvasImaging(Imaging):
         w, h = original.width, original.height
         if (edited.width, edited.height) != (w, h):
             raise ValueError(f"paste_back needs equal sizes, got {edited.size} and {original.size}")
-        paint = _rgba(mask)[3::4].translate(_PAINT_FROM_ALPHA)
+        paint = _alpha_of(mask).translate(_PAINT_FROM_ALPHA)
         if (mask.width, mask.height) != (w, h):
             paint = _resize_plane(paint, mask.width, mask.height, w, h).translate(_PAINT_FROM_GREY)
         weight = _inward_feather(paint, w, h, feather)
@@ -401,6 +427,17 @@ def _resize_source(source: Any, w: int, h: int, tw: int, th: int) -> Any:
     canvas, ctx = _new_canvas(tw, th)
     ctx.drawImage(source, 0, 0, w, h, 0, 0, tw, th)
     return canvas
+
+
+def _black_with_alpha_of(pic: CanvasPicture, alpha: bytes) -> CanvasPicture:
+    """Black where ``pic`` has alpha, with exactly its (binary) alpha: compositing, no pixel copy."""
+    canvas, ctx = _new_canvas(pic.width, pic.height, smooth=False)
+    ctx.drawImage(pic.source, 0, 0)
+    ctx.globalCompositeOperation = "source-in"
+    ctx.fillStyle = "#000000"
+    ctx.fillRect(0, 0, pic.width, pic.height)
+    ctx.globalCompositeOperation = "source-over"
+    return CanvasPicture(canvas, pic.width, pic.height, alpha=alpha)
 
 
 def _resize_plane(plane: bytes, w: int, h: int, tw: int, th: int) -> bytes:

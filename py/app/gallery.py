@@ -44,7 +44,7 @@ def _visible(rec) -> bool:
         return False
     q = _state["query"]
     if q:
-        text = " ".join([rec.prompt or "", str(rec.params.get("revised_prompt") or "")]).casefold()
+        text = " ".join([views.prompt_label(rec), str(rec.params.get("revised_prompt") or "")]).casefold()
         return all(word in text for word in q.split())
     return True
 
@@ -122,10 +122,12 @@ def update_count() -> None:
 def _decorate(tile, rec, actions) -> None:
     if rec not in records:  # a fresh result from generate.py (prepended by views.add_tile)
         records.insert(0, rec)
+        if _visible(rec):  # its tile is already in the page: the next batch must not add it again
+            _state["shown"] += 1
         schedule_usage()
     _tiles[id(rec)] = tile
     tile.setAttribute("data-fav", "1" if rec.favourite else "0")
-    label = rec.prompt or "(no prompt)"
+    label = views.prompt_label(rec)
     star = h("button", cls="btn small ghost star", text="★" if rec.favourite else "☆",
              attrs={"type": "button", "aria-pressed": "true" if rec.favourite else "false",
                     "aria-label": f"Favourite: {label}", "title": "Favourite"})

@@ -195,6 +195,7 @@ class Run:
         self.task: asyncio.Task | None = None
         self.ended = False
         self.failures: list[Message] = []  # distinct messages of failed images
+        self.source = ""  # the reference image's name, for variations and edits
         self.title = h("p", cls="run-title", text=title or f"“{prompt}”")
         self.elapsed = h("span", cls="run-elapsed", text=_fmt(0), attrs={"aria-hidden": "true"})
         self.cancel_btn = h("button", cls="btn small danger", text="Cancel",
@@ -251,6 +252,8 @@ class Run:
     async def deliver(self, row: Row, image) -> None:
         """Persist, then display."""
         note, bad = "", False
+        if self.source and isinstance(image.params, dict):  # what a variation (no prompt) was made from
+            image.params.setdefault("source", self.source)
         try:
             rec = await store.save(image, run=getattr(self, "record_id", None))
         except store.StorageError as exc:
@@ -344,6 +347,11 @@ async def run_generation(evt=None) -> None:
         dom.focus(el("prompt"))
         return
     run = Run(prompt, options, title)
+    if not isinstance(spec, str):
+        from . import reference
+
+        ref = reference.state.ref
+        run.source = ref.name if ref is not None else ""
     el("runs").prepend(run.node)
     _runs.append(run)
     from . import history  # a pending record, so a page that dies mid-request leaves an "interrupted" entry

@@ -163,8 +163,9 @@ def _show_error(exc: BaseException | None, name: str = "") -> None:
     if exc is None:
         return
     msg = describe(exc)
-    if name:
-        msg = Message(f"{msg.title}: {name}", msg.text, msg.level)
+    if name:  # the file may not be an image at all: name it rather than call it "this image"
+        title = f"Can't use {name}" if isinstance(exc, E.ImageInputError) else f"{msg.title}: {name}"
+        msg = Message(title, msg.text, msg.level)
     node = views.alert_node(msg)
     node.setAttribute("data-key", "reference")
     box.appendChild(node)
@@ -333,6 +334,12 @@ def _wire_drop() -> None:
             evt.preventDefault()
             evt.dataTransfer.dropEffect = "copy"
             body.setAttribute("data-dragging", "1")
+            # the overlay says what a drop here does: the reference panel takes any image as the
+            # reference; elsewhere sharing.py restores an imagesynth PNG or imports a ZIP first
+            target = dom.nn(evt.target)
+            on_ref = (target is not None and hasattr(target, "closest")
+                      and dom.nn(target.closest("#reference")) is not None)
+            body.setAttribute("data-drag-where", "reference" if on_ref else "page")
 
     def enter(evt):
         if _has_files(evt.dataTransfer):
@@ -343,10 +350,12 @@ def _wire_drop() -> None:
         depth["n"] = max(0, depth["n"] - 1)
         if depth["n"] == 0:
             body.removeAttribute("data-dragging")
+            body.removeAttribute("data-drag-where")
 
     async def drop(evt):
         depth["n"] = 0
         body.removeAttribute("data-dragging")
+        body.removeAttribute("data-drag-where")
         f = _first_file(evt.dataTransfer)
         if f is None:
             return
@@ -487,7 +496,7 @@ def _build() -> None:
     choose = h("button", cls="btn", text="Choose image…", attrs={"type": "button", "id": "reference-choose"})
     drop = h("div",
              h("p", cls="drop-title", text="Add a reference image"),
-             h("p", cls="muted", text="Drop a PNG, JPEG, WebP or GIF anywhere on the page, paste one with "
+             h("p", cls="muted", text="Drop a PNG, JPEG, WebP or GIF here, paste one with "
                                       "Ctrl/⌘+V, or"),
              choose,
              cls="drop-zone", attrs={"id": "reference-drop"})

@@ -161,9 +161,20 @@ def add_tile(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False
     return tile
 
 
+def prompt_label(rec) -> str:
+    """What a record shows as its prompt: a variation has none, so it says what it varies."""
+    if rec.prompt:
+        return rec.prompt
+    params = rec.params or {}
+    if params.get("task") == "vary":
+        source = str(params.get("source") or "").strip()
+        return f"Variation of {source}" if source else "Variation of a reference image"
+    return "(no prompt)"
+
+
 def tile_node(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False):
     """A gallery tile for a record (not yet in the page)."""
-    prompt = rec.prompt or "(no prompt)"
+    prompt = prompt_label(rec)
     img = h("img", attrs={"src": thumb_url(rec), "alt": prompt, "width": rec.width, "height": rec.height,
                           "loading": "lazy", "decoding": "async"})
     thumb = h("button", img, cls="thumb", attrs={"type": "button", "aria-label": f"Open large view: {prompt}"})
@@ -231,10 +242,25 @@ async def copy_image(rec) -> str:
 
 # ------------------------------------------------------------------------------- lightbox
 _PARAM_LABELS = (
-    ("model", "Model"), ("size", "Size"), ("generated_size", "Generated at"), ("quality", "Quality"),
+    ("task", "Task"), ("source", "Made from"),
+    ("model", "Model"), ("size", "Size"), ("generated_size", "Model output"), ("quality", "Quality"),
     ("style", "Style"), ("background", "Background"), ("output_format", "Format"),
     ("provider", "Provider"), ("seed", "Seed"), ("created", "Created"), ("request_id", "Request ID"),
 )
+
+
+_PARAM_WORDS = {
+    "task": {"generate": "Generate from text", "vary": "Variation", "inpaint": "Edit (inpaint)", "edit": "Edit"},
+    "provider": {"openai": "OpenAI", "azure": "Azure OpenAI", "compatible": "OpenAI-compatible"},
+}
+
+
+def _param_text(key: str, value) -> str:
+    text = str(value)
+    words = _PARAM_WORDS.get(key)
+    if words:
+        return words.get(text, text)
+    return text
 
 
 def open_lightbox(rec, opener=None) -> None:
@@ -252,7 +278,7 @@ def open_lightbox(rec, opener=None) -> None:
     img = el("lightbox-img")
     dom.set_attr(img, "src", url)
     dom.set_attr(img, "alt", rec.prompt or "Generated image")
-    set_text(el("lightbox-prompt"), rec.prompt or "(no prompt)")
+    set_text(el("lightbox-prompt"), prompt_label(rec))
     revised = rec.params.get("revised_prompt")
     rp = el("lightbox-revised")
     set_text(rp, f"Revised prompt: {revised}" if revised and revised != rec.prompt else "")
@@ -263,7 +289,7 @@ def open_lightbox(rec, opener=None) -> None:
         if value in (None, ""):
             continue
         dl.appendChild(h("dt", text=label))
-        dl.appendChild(h("dd", text=str(value)))
+        dl.appendChild(h("dd", text=_param_text(key, value)))
     a = el("lightbox-download")
     dom.set_attr(a, "href", url)
     dom.set_attr(a, "download", filename_for(rec))

@@ -14,12 +14,12 @@ def open_app(page, server, path: str = "/"):
 
 
 def use_sandbox(page):
-    page.wait_for_selector("#provider-sandbox-label:not([hidden])", timeout=15_000)
+    page.wait_for_selector("#provider-sandbox-label:not([hidden])", timeout=30_000)
     if page.locator("#connect").is_hidden():
         page.click("#open-connect")
     page.check("#provider-sandbox")
     page.click("#use-connection")
-    page.wait_for_selector("#conn-status[data-state=ok]", timeout=15_000)
+    page.wait_for_selector("#conn-status[data-state=ok]", timeout=30_000)
 
 
 def use_compatible(page, base_url: str, key: str, *, remember: bool):
@@ -64,9 +64,17 @@ def image_sizes(page) -> list[tuple[int, int]]:
     return [tuple(x) for x in page.evaluate("""async () => {
         const idb = await import('/static/idb.js');
         const out = [];
+        // A tile can be on screen a moment before its full image is committed to the store
+        // (or before it says it will not be): wait for that, not for a fixed time.
+        const deadline = performance.now() + 30000;
         for (const tile of document.querySelectorAll('#gallery .tile')) {
-            const id = Number(tile.dataset.id);
-            const blob = id ? await idb.getFull(id) : null;
+            let blob = null;
+            for (;;) {
+                const id = Number(tile.dataset.id);
+                blob = id ? await idb.getFull(id) : null;
+                if (blob || tile.dataset.saved === '0' || performance.now() > deadline) break;
+                await new Promise(r => setTimeout(r, 100));
+            }
             if (blob) {
                 const bmp = await createImageBitmap(blob);
                 out.push([bmp.width, bmp.height]);

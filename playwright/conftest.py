@@ -170,6 +170,18 @@ def page(context, console_errors):
     yield p
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _expect_timeout():
+    """``expect(...)`` waits up to 15 s (its default, 5 s, is short on a loaded 2-core machine)."""
+    try:
+        from playwright.sync_api import expect  # noqa: PLC0415
+    except ImportError:
+        yield
+        return
+    expect.set_options(timeout=15_000)
+    yield
+
+
 @pytest.fixture(name="screenshot")
 def screenshot_fixture():
     return screenshot

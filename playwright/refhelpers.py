@@ -61,17 +61,19 @@ def app_with_sandbox(page, server):
     return page
 
 
-def wait_reference(page, timeout: float = 20_000) -> str:
+def wait_reference(page, timeout: float = 30_000) -> str:
     page.wait_for_selector("body[data-reference]", timeout=timeout)
     return page.get_attribute("body", "data-reference")
 
 
 def set_task(page, task: str) -> None:
-    page.check(f"#task-{task}")
+    """Pick a task as a user does: click its tab (the label; its transparent radio covers it)."""
+    page.locator(f"label[for=task-{task}]").click()
+    page.wait_for_selector(f"#task-{task}:checked", state="attached")
     page.wait_for_selector(f"body[data-task={task}]")
 
 
-def wait_editor_loaded(page, timeout: float = 20_000) -> None:
+def wait_editor_loaded(page, timeout: float = 30_000) -> None:
     page.wait_for_selector("#inpaint[data-loaded='1'] .me-viewport", timeout=timeout)
 
 

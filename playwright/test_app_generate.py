@@ -101,7 +101,7 @@ def test_partial_previews_visible_while_streaming(page, slow_stream_server, scre
     page.select_option("#model", "gpt-image-1")
     run = generate(page, "a comet, streamed slowly", n=2, size="Small", stream=True, wait=False)
     preview = run.locator(".row-preview[data-partial='1']").first
-    preview.wait_for(timeout=20_000)
+    preview.wait_for(timeout=30_000)
     assert "Preview" in run.inner_text()
     assert page.evaluate("img => img.naturalWidth > 0", preview.element_handle()) or preview.evaluate(
         "img => img.decode().then(() => img.naturalWidth > 0)")
@@ -132,7 +132,10 @@ def test_cancel_really_aborts(app_page, screenshot):
     page.on("requestfailed", lambda r: failed.append((r.url, r.failure)))
     run = generate(page, "[[sandbox:slow:10]] a very slow painting", n=1, size="Small", wait=False)
     page.wait_for_selector("#runs .run:first-child .row[data-stage=waiting]")
-    time.sleep(0.6)  # the elapsed time ticks
+    # the elapsed time ticks (waited for: on a loaded machine the first tick can come late)
+    page.wait_for_function("() => { const t = document.querySelector('#runs .run:first-child .row-time');"
+                           " return t && t.textContent.trim() !== '' && t.textContent.trim() !== '0.0 s'; }",
+                           timeout=15_000)
     assert run.locator(".row-time").first.inner_text().strip() != "0.0 s"
     screenshot(page, "app-04-in-progress")
     started = time.monotonic()
@@ -141,7 +144,10 @@ def test_cancel_really_aborts(app_page, screenshot):
     assert time.monotonic() - started < 3
     assert run.get_attribute("data-state") == "cancelled"
     assert "Cancelled" in run.inner_text()
-    page.wait_for_timeout(300)
+    # the aborted request's "requestfailed" event can reach us a little after the page says so
+    deadline = time.monotonic() + 10
+    while not any("/v1/images/generations" in url for url, _ in failed) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert any("/v1/images/generations" in url for url, _ in failed), failed
     assert page.locator("#gallery .tile").count() == 0
     screenshot(page, "app-05-cancelled")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from refhelpers import (app_with_sandbox, diff_outside, download_tile, picture, png_bytes, run_and_wait,
                         set_task, upload, wait_editor_loaded, wait_reference)
@@ -160,12 +161,12 @@ def test_editor_keyboard_and_names(app_page):
         assert node.evaluate("e => e.tabIndex") >= 0, sel
     vp.focus()
     page.keyboard.press("e")
-    assert page.locator("#inpaint .me-eraser").get_attribute("aria-pressed") == "true"
+    expect(page.locator("#inpaint .me-eraser")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("b")
     # the paste-back toggle and the task switch are reachable by keyboard too
     page.locator("#paste-back").focus()
     page.keyboard.press("Space")
-    assert not page.locator("#paste-back").is_checked()
+    expect(page.locator("#paste-back")).not_to_be_checked()
     page.locator("#task-edit").focus()
     page.keyboard.press("ArrowLeft")
-    assert page.get_attribute("body", "data-task") == "vary"
+    expect(page.locator("body")).to_have_attribute("data-task", "vary")

@@ -97,7 +97,7 @@ def test_key_only_in_requests_to_the_endpoint(browser, key_server, tmp_path, scr
         page = context.new_page()
         open_app(page, key_server)
         use_compatible(page, key_server.url + "/v1", KEY, remember=False)
-        page.wait_for_selector("#conn-status[data-state=ok]", timeout=15_000)
+        page.wait_for_selector("#conn-status[data-state=ok]", timeout=30_000)
         generate(page, "a key-safe kestrel", n=2, size="Small")
         assert page.locator("#gallery .tile").count() == 2
         # the key went with the requests to the endpoint, and only there
@@ -159,7 +159,7 @@ def test_remembered_key_is_in_local_storage_only(browser, key_server):
         page = context.new_page()
         open_app(page, key_server)
         use_compatible(page, key_server.url + "/v1", KEY, remember=True)
-        page.wait_for_selector("#conn-status[data-state=ok]", timeout=15_000)
+        page.wait_for_selector("#conn-status[data-state=ok]", timeout=30_000)
         generate(page, "remembered", n=1, size="Small")
         assert page.evaluate("localStorage.getItem('imagesynth.key')") == KEY
         dump = _storage_dump(page)

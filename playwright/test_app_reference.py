@@ -8,7 +8,7 @@ import pytest
 
 from apphelpers import generate, no_traceback
 from refhelpers import (app_with_sandbox, download_tile, huge_png_header, jpeg_bytes, picture, png_bytes,
-                        run_and_wait, similarity, upload, wait_reference)
+                        run_and_wait, set_task, similarity, upload, wait_reference)
 
 pytestmark = pytest.mark.usefixtures("server")
 
@@ -21,7 +21,7 @@ def app_page(page, server):
 
 
 def _error_text(page) -> str:
-    page.wait_for_selector("#reference-errors .alert", timeout=20_000)
+    page.wait_for_selector("#reference-errors .alert", timeout=30_000)
     return page.inner_text("#reference-errors")
 
 
@@ -114,14 +114,14 @@ def test_use_history_image_as_reference(app_page, screenshot):
     assert wait_reference(page) == "256x256"
     assert page.get_attribute("body", "data-task") == "vary"
     # and from the large view, into Edit
-    page.check("#task-edit")
+    set_task(page, "edit")
     page.locator("#gallery .tile .thumb").first.click()
     page.wait_for_selector("#lightbox[open]")
     page.evaluate("document.body.removeAttribute('data-reference')")
     page.click("#lightbox .use-ref")
     assert wait_reference(page) == "256x256"
     assert not page.locator("#lightbox").evaluate("d => d.open")
-    page.wait_for_selector("#inpaint[data-loaded='1'] .me-viewport")
+    page.wait_for_selector("#inpaint[data-loaded='1'] .me-viewport", timeout=30_000)
     assert page.get_attribute("body", "data-task") == "edit"
 
 

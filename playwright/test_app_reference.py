@@ -92,7 +92,7 @@ def test_drop_jpeg_and_make_three_variations(app_page, screenshot, console_error
     page.fill("#n", "3")
     page.select_option("#size", "Small")
     screenshot(page, "ref-03-variations-reference", full_page=False)
-    run = run_and_wait(page, "#vary-go")
+    run = run_and_wait(page, "#generate")
     assert run.get_attribute("data-state") == "done", run.inner_text()
     assert "Variations of holiday.jpg" in run.inner_text()
     assert page.locator("#gallery .tile").count() == 3

@@ -92,7 +92,7 @@ async def test_default_model_is_newest_gpt_image_model_listed():
 @pytest.mark.parametrize("kw, words", [
     (dict(model="gpt-image-1", params={"style": "vivid"}), "style"),
     (dict(model="gpt-image-1", image_size="Huge"), "Unknown image size"),
-    (dict(model="dall-e-3", image_size=(2048, 2048)), "never upscaled"),
+    (dict(model="dall-e-3", image_size=(2048, 2048)), "larger than dall-e-3 can make"),
     (dict(n=11), "from 1 to 10"),
     (dict(n=0), "from 1 to 10"),
     (dict(model="dall-e-2", stream=True), "stream"),

@@ -73,16 +73,20 @@ def test_crop_not_possible_falls_to_bigger_size():
     # 3:2 at 1100 wide: 1536x1024 covers it exactly
     assert resolve_size(GPT1, (1100, 733)).request == "1536x1024"
     # 1:1 larger than 1024 cannot be covered by 1536x1024 cropped to square (1024x1024)
-    with pytest.raises(InputError, match="never upscaled"):
+    with pytest.raises(InputError, match=r"1100×1100 is larger than gpt-image-1 can make .*never up"):
         resolve_size(GPT1, (1100, 1100))
 
 
 def test_too_large_lists_what_the_model_makes():
     with pytest.raises(InputError) as e:
         resolve_size(DALLE2, (2048, 2048))
-    assert "dall-e-2" in str(e.value) and "256x256, 512x512, 1024x1024" in str(e.value)
+    assert "dall-e-2" in str(e.value) and "256x256, 512x512 and 1024x1024" in str(e.value)
     with pytest.raises(InputError, match="3840"):
         resolve_size(GPT2, (4000, 2000))
+    with pytest.raises(InputError) as e:
+        resolve_size(GPT2, (5000, 5000))
+    assert str(e.value) == ("5000×5000 is larger than gpt-image-2 can make (at most 3840 px on a side "
+                            "and 8,294,400 pixels); choose a smaller size.")
     with pytest.raises(InputError, match="larger than gpt-image-2"):
         resolve_size(GPT2, (3000, 3000))  # edge fine, pixels too many
 

@@ -52,6 +52,26 @@ async def detect_sandbox() -> str:
     return url if resp.status == 200 else ""
 
 
+#: the running detection (started by start()); "Test"/"Use" with the sandbox wait for it
+_detection: asyncio.Future | None = None
+
+
+async def _sandbox_checked() -> None:
+    """Wait until the sandbox detection has finished (the card says "checking…" until then)."""
+    if _detection is not None and not _detection.done():
+        await asyncio.shield(_detection)
+
+
+def _show_detection(url: str) -> None:
+    """The Sandbox card is on the page from the start, preselected; settle it."""
+    label = el("provider-sandbox-label")
+    label.removeAttribute("data-checking")
+    if not url:
+        if el("provider-sandbox").checked:
+            el("provider-openai").checked = True
+        dom.show(label, False)
+
+
 # ------------------------------------------------------------------------------------ form
 def _kind() -> str:
     checked = dom.q(el("connect"), 'input[name="provider"]:checked')
@@ -161,6 +181,8 @@ async def _list(conn: Connection) -> list[str]:
 
 
 async def test_connection(evt=None) -> None:
+    if _kind() == "sandbox":
+        await _sandbox_checked()
     conn = read_form()
     problems = conn.problems()
     if problems:
@@ -184,6 +206,8 @@ async def test_connection(evt=None) -> None:
 
 
 async def use_connection(evt=None) -> None:
+    if _kind() == "sandbox":
+        await _sandbox_checked()
     conn = read_form()
     problems = conn.problems()
     if problems:
@@ -268,16 +292,15 @@ async def start() -> None:
     on(el("show-key"), "click", toggle_key_visibility)
     on(el("open-connect"), "click", toggle_panel)
 
-    app.sandbox_url = await detect_sandbox()
-    if app.sandbox_url:
-        dom.show(el("provider-sandbox-label"))
+    global _detection
+    _detection = asyncio.ensure_future(detect_sandbox())
+    app.sandbox_url = await _detection
+    _show_detection(app.sandbox_url)
 
     saved = settings.load()
     if saved is not None and saved.kind == "sandbox" and not app.sandbox_url:
         saved = None
-    if saved is None:
-        if app.sandbox_url:
-            el("provider-sandbox").checked = True
+    if saved is None:  # the Sandbox card is preselected in the page (unless the user chose another)
         update_fields()
         set_status("Not connected", "none")
         show_panel(True)

@@ -106,6 +106,37 @@ def update_params(evt=None) -> None:
 
 def _size_changed(evt=None) -> None:
     dom.show(el("custom-size"), str(el("size").value) == "custom")
+    _show_size_error("")
+
+
+class SizeError(E.InputError):
+    """The custom size is one the chosen model cannot make (shown by the size field)."""
+
+
+def _show_size_error(text: str) -> None:
+    box = el("size-error")
+    set_text(box, text)
+    dom.show(box, bool(text))
+    for sel in ("width", "height"):
+        if text:
+            el(sel).setAttribute("aria-invalid", "true")
+        else:
+            el(sel).removeAttribute("aria-invalid")
+
+
+def check_custom_size(options: Options) -> None:
+    """Ask the core whether the chosen model can make the custom size; SizeError if not."""
+    from imagesynth.sizes import resolve_size
+
+    if str(el("size").value) != "custom" or not isinstance(options.image_size, tuple):
+        return
+    profile = profile_for(options.model or default_model(app.models or None))
+    if profile is None:  # a model the table does not know: the endpoint decides
+        return
+    try:
+        resolve_size(profile, options.image_size)
+    except E.InputError as exc:
+        raise SizeError(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------ form → call
@@ -337,15 +368,21 @@ async def run_generation(evt=None) -> None:
         return
     try:
         prompt, options = read_options()
+        check_custom_size(options)
         spec, title = prompt, None
         if spec_hook is not None:
             spec, options, title = await spec_hook(prompt, options)
         if isinstance(spec, str) and not spec.strip():
             raise E.InputError("Type a description of the image first.")
+    except SizeError as exc:  # by the size field, no run card
+        _show_size_error(str(exc))
+        dom.focus(el("width"))
+        return
     except E.ImageSynthError as exc:
         views.show_error(exc, key="form")
         dom.focus(el("prompt"))
         return
+    _show_size_error("")
     run = Run(prompt, options, title)
     if not isinstance(spec, str):
         from . import reference
@@ -392,6 +429,8 @@ def start() -> None:
     on(form, "keydown", keydown)
     on(el("size"), "change", _size_changed)
     on(el("model"), "change", update_params)
+    for sel in ("width", "height", "model"):  # a fixed size, another model: the old complaint may not hold
+        on(el(sel), "input" if sel != "model" else "change", lambda evt: _show_size_error(""))
     _size_changed()
     btn = el("generate")
     btn.disabled = False

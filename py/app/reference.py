@@ -230,7 +230,6 @@ def _render_reference() -> None:
     dom.show(_ui["drop"], not has)
     dom.show(_ui["preview"], has and task == "vary")
     dom.show(_ui["ref-actions"], has)
-    dom.show(_ui["vary-go"], has and task == "vary")
     if has:
         dom.set_attr(_ui["img"], "src", ref.url)
         dom.set_attr(_ui["img"], "alt", f"Reference image: {ref.name}")
@@ -503,9 +502,8 @@ def _build() -> None:
     img = h("img", attrs={"id": "reference-img", "alt": ""})
     name = h("p", cls="ref-name", attrs={"id": "reference-name"})
     info = h("p", cls="ref-info muted", attrs={"id": "reference-info"})
-    vary_go = h("button", cls="btn primary", text="Make variations",
-                attrs={"type": "button", "id": "vary-go"})
-    preview = h("div", img, h("div", name, info, vary_go, cls="ref-meta"), cls="ref-preview",
+    # no run button here: the form's main button says "Make variations" (one action, asked once)
+    preview = h("div", img, h("div", name, info, cls="ref-meta"), cls="ref-preview",
                 attrs={"id": "reference-preview"})
     replace = h("button", cls="btn small", text="Replace image…", attrs={"type": "button", "id": "reference-replace"})
     remove = h("button", cls="btn small ghost", text="Remove", attrs={"type": "button", "id": "reference-remove"})
@@ -519,9 +517,8 @@ def _build() -> None:
     compose.insertBefore(group, form)
     compose.insertBefore(panel, form)
     _ui.update(panel=panel, drop=drop, choose=choose, file=file_input, img=img, name=name, info=info,
-               preview=preview, vary_go=vary_go, status=status, errors=errors, editor=editor_box)
+               preview=preview, status=status, errors=errors, editor=editor_box)
     _ui["ref-actions"] = ref_actions
-    _ui["vary-go"] = vary_go
 
     def pick(evt=None):
         file_input.click()
@@ -542,7 +539,6 @@ def _build() -> None:
             file_input.value = ""
 
     on(file_input, "change", chosen)
-    on(vary_go, "click", lambda evt: dom.run_task(generate.run_generation()))
 
     def keydown(evt):  # Ctrl/⌘+Enter runs the task from the editor too (it sits outside the form)
         if str(evt.key) == "Enter" and (evt.ctrlKey or evt.metaKey):

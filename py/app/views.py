@@ -255,7 +255,26 @@ _PARAM_WORDS = {
 }
 
 
+def _local_time(value) -> str:
+    """An ISO timestamp (or ms/s since the epoch) as this browser's local date and time."""
+    try:
+        if isinstance(value, (int, float)):
+            when = js.Date.new(value if value > 1e11 else value * 1000)
+        else:
+            when = js.Date.new(str(value))
+        if when.getTime() != when.getTime():  # NaN: not a date
+            return str(value)
+        from pyodide.ffi import to_js
+
+        opts = to_js({"dateStyle": "medium", "timeStyle": "short"}, dict_converter=js.Object.fromEntries)
+        return str(when.toLocaleString(js.undefined, opts))
+    except Exception:
+        return str(value)
+
+
 def _param_text(key: str, value) -> str:
+    if key == "created":
+        return _local_time(value)
     text = str(value)
     words = _PARAM_WORDS.get(key)
     if words:

@@ -137,11 +137,13 @@ def _arbitrary(profile: ModelProfile, target: tuple[int, int]) -> tuple[int, int
 def _largest_text(profile: ModelProfile) -> str:
     rule = profile.sizes
     if rule.arbitrary:
-        limit = f"up to {rule.max_edge} pixels on the long edge"
+        limit = f"at most {rule.max_edge} px on a side"
         if rule.max_pixels:
-            limit += f" and {rule.max_pixels:,} pixels in all"
+            limit += f" and {rule.max_pixels:,} pixels"
         return limit
-    return "one of " + ", ".join(rule.fixed)
+    sizes = list(rule.fixed)
+    listed = sizes[0] if len(sizes) == 1 else ", ".join(sizes[:-1]) + " and " + sizes[-1]
+    return f"it makes {listed}; images are scaled down from these, never up"
 
 
 def resolve_size(profile: ModelProfile, image_size, operation: str = "generate") -> SizePlan:
@@ -166,8 +168,8 @@ def resolve_size(profile: ModelProfile, image_size, operation: str = "generate")
         made = _arbitrary(profile, target)
         if made is None:
             raise InputError(
-                f"Image size {tw}x{th} is larger than {profile.id} can make ({_largest_text(profile)}), and "
-                f"images are never upscaled. Choose a smaller size."
+                f"{tw}×{th} is larger than {profile.id} can make ({_largest_text(profile)}); "
+                f"choose a smaller size."
             )
         return SizePlan(target=target, request=f"{made[0]}x{made[1]}", generated=made,
                         crop=center_crop(made, target))
@@ -185,8 +187,8 @@ def resolve_size(profile: ModelProfile, image_size, operation: str = "generate")
             best = (key, s, g, box)
     if best is None:
         raise InputError(
-            f"Image size {tw}x{th} is larger than {profile.id} can make ({_largest_text(profile)}), and images "
-            f"are never upscaled. Choose a smaller size, or a model that makes larger images."
+            f"{tw}×{th} is larger than {profile.id} can make ({_largest_text(profile)}); "
+            f"choose a smaller size or a model that makes larger images."
         )
     _, s, g, box = best
     return SizePlan(target=target, request=s, generated=g, crop=box)

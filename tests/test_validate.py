@@ -116,3 +116,9 @@ def test_inputs():
     fails(var(images=[PNG, PNG]), "exactly one")
     fails(var(prompt="x"), "no prompt")
     fails(var(mask=PNG), "no mask")
+
+
+@pytest.mark.parametrize("model", ["gpt-image-1", "gpt-image-1.5", "gpt-image-2"])
+def test_input_fidelity_on_models_the_contract_names(model):
+    # InputFidelity: "gpt-image-1 and gpt-image-1.5 and later models, unsupported for gpt-image-1-mini"
+    validate_job(*edit(model, params={"input_fidelity": "high"}))

@@ -168,7 +168,7 @@ MODELS: dict[str, ModelProfile] = {
         _gpt(
             "gpt-image-2",
             "2026-04-21",
-            fidelity=False,
+            # the contract: input_fidelity is for gpt-image-1, gpt-image-1.5 "and later models"
             sizes=SizeRule(
                 fixed=GPT_SIZES,
                 auto=True,

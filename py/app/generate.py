@@ -216,6 +216,17 @@ class Row:
             js.URL.revokeObjectURL(self._preview_url)
         self._preview_url = url
 
+    def show_url(self, url: str) -> None:
+        """Show the finished image from an object URL someone else owns (the gallery's, so the
+        run row and the tile share one URL and one decode)."""
+        import js
+
+        self.preview.setAttribute("src", url)
+        self.preview.setAttribute("data-partial", "0")
+        if self._preview_url:
+            js.URL.revokeObjectURL(self._preview_url)
+        self._preview_url = None
+
 
 class Run:
     def __init__(self, prompt: str, options: Options, title: str | None = None):
@@ -286,7 +297,8 @@ class Run:
         if self.source and isinstance(image.params, dict):  # what a variation (no prompt) was made from
             image.params.setdefault("source", self.source)
         try:
-            rec = await store.save(image, run=getattr(self, "record_id", None))
+            # the full image only: committed before it is shown; the thumbnail comes after
+            rec = await store.save(image, run=getattr(self, "record_id", None), thumb=False)
         except store.StorageError as exc:
             rec = store.Record(id=None, created=time.time() * 1000,
                                prompt=str(image.params.get("prompt") or self.prompt), mime=image.mime,
@@ -303,11 +315,30 @@ class Run:
         row.set_stage("done", text)
         if not rec.saved:
             row.node.setAttribute("data-saved", "0")
-        try:
-            row.set_preview(image.data, image.mime, partial=False)
+        try:  # the record's own Blob and object URL: no second copy of the bytes, one decode
+            row.show_url(views.full_url_now(rec))
         except Exception:
             pass
-        views.add_tile(rec, fresh=True, note=note, note_bad=bad)
+        tile = views.add_tile(rec, fresh=True, note=note, note_bad=bad)
+        if rec.saved:
+            await self._thumbnail(row, rec, tile)
+
+    async def _thumbnail(self, row: Row, rec, tile) -> None:
+        """After the image is shown: make and store its thumbnail, and let the tile use it.
+        The tile shows the full image until then; a record left without one (the page closed
+        first) gets it on the next load (gallery.backfill_thumbs)."""
+        try:  # let the browser decode and paint the full image first
+            await asyncio.wait_for(row.preview.decode(), 2.0)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        if await store.add_thumb(rec):
+            try:
+                img = dom.q(tile, ".thumb img")
+                if img is not None:
+                    img.setAttribute("src", views.thumb_url(rec))
+            except Exception:
+                pass
 
     def finish(self, error: BaseException | None, cancelled: bool) -> None:
         self.ended = True

@@ -18,7 +18,10 @@ from typing import Any
 
 from pyscript.js_modules import idb
 
-from .dom import blob_from_bytes, js_object, nn
+import js
+from pyodide.ffi import to_js
+
+from .dom import js_object, nn, to_uint8
 
 
 class StorageError(Exception):
@@ -65,24 +68,45 @@ def _is_quota(exc: BaseException) -> bool:
     return "Quota" in name or "quota" in str(exc).lower()
 
 
-async def save(image, *, run: int | None = None) -> Record:
-    """Write a GeneratedImage; raises StorageError with a plain message if the browser refuses."""
+async def save(image, *, run: int | None = None, thumb: bool = True) -> Record:
+    """Write a GeneratedImage; raises StorageError with a plain message if the browser refuses.
+
+    ``thumb=False``: commit the full image without a thumbnail (the caller makes one with
+    ``add_thumb`` once the image is shown; a record left without one gets it on the next
+    load, ``gallery.backfill_thumbs``)."""
     return await save_bytes(image.data, image.mime, int(image.width), int(image.height),
-                            dict(image.params or {}), run=run)
+                            dict(image.params or {}), run=run, thumb=thumb)
+
+
+async def _sha256(u8, data: bytes) -> str:
+    """Hex SHA-256 of the bytes: the browser's native digest of the one Uint8Array copy
+    (hashlib in wasm is several times slower), hashlib where SubtleCrypto is missing."""
+    import js
+
+    try:
+        subtle = js.crypto.subtle
+        if subtle is not None and subtle is not js.undefined:
+            buf = await subtle.digest("SHA-256", u8)
+            return bytes(js.Uint8Array.new(buf).to_py()).hex()
+    except Exception:
+        pass
+    return hashlib.sha256(bytes(data)).hexdigest()
 
 
 async def save_bytes(data: bytes, mime: str, width: int, height: int, params: dict, *,
                      created: float | None = None, favourite: bool = False, run: int | None = None,
-                     sha256: str = "") -> Record:
+                     sha256: str = "", thumb: bool = True) -> Record:
     from . import thumbs
 
     params = _plain_params(params or {})
-    blob = blob_from_bytes(data, mime)
+    u8 = to_uint8(data)  # the one copy of the bytes into JS: hashed and wrapped in the Blob
+    blob = js.Blob.new(to_js([u8]), js_object({"type": mime}))
     rec = Record(id=None, created=created if created is not None else time.time() * 1000,
                  prompt=str(params.get("prompt") or ""), mime=mime, width=int(width), height=int(height),
                  params=params, blob=blob, favourite=bool(favourite), run=run,
-                 sha256=sha256 or hashlib.sha256(bytes(data)).hexdigest())
-    rec.thumb = await thumbs.make(blob)
+                 sha256=sha256 or await _sha256(u8, data))
+    if thumb:
+        rec.thumb = await thumbs.make(blob)
     fields = {
         "created": rec.created,
         "prompt": rec.prompt,
@@ -107,6 +131,24 @@ async def save_bytes(data: bytes, mime: str, width: int, height: int, params: di
             raise StorageError(QUOTA_MESSAGE, quota=True) from None
         raise StorageError(REFUSED_MESSAGE) from None
     return rec
+
+
+async def add_thumb(rec: Record) -> bool:
+    """Make and store the thumbnail of a record saved without one (``save(thumb=False)``);
+    False if the browser could not make or store it (the next load tries again)."""
+    from . import thumbs
+
+    if rec.thumb is not None or rec.blob is None or rec.id is None or not rec.saved:
+        return False
+    try:
+        t = await thumbs.make(rec.blob)
+        if t is None:
+            return False
+        await update(rec, thumb=t)
+    except Exception:
+        return False
+    rec.thumb = t
+    return True
 
 
 def _from_js(obj) -> Record:

@@ -72,6 +72,11 @@ def _url_for(rec) -> str:
     return _urls[k]
 
 
+def full_url_now(rec) -> str:
+    """Object URL of a record's loaded full image (one per record, shared by every view)."""
+    return _url_for(rec) if rec.blob is not None else ""
+
+
 _thumb_urls: dict[int, str] = {}  # id(thumb blob) → object URL
 
 

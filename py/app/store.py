@@ -81,8 +81,6 @@ async def save(image, *, run: int | None = None, thumb: bool = True) -> Record:
 async def _sha256(u8, data: bytes) -> str:
     """Hex SHA-256 of the bytes: the browser's native digest of the one Uint8Array copy
     (hashlib in wasm is several times slower), hashlib where SubtleCrypto is missing."""
-    import js
-
     try:
         subtle = js.crypto.subtle
         if subtle is not None and subtle is not js.undefined:

@@ -180,13 +180,21 @@ async def _list(conn: Connection) -> list[str]:
         raise
 
 
-async def test_connection(evt=None) -> None:
+async def _form_connection():
+    """The connection the form describes, or None after showing what is missing."""
     if _kind() == "sandbox":
         await _sandbox_checked()
     conn = read_form()
     problems = conn.problems()
     if problems:
         _result(_problems_node(problems))
+        return None
+    return conn
+
+
+async def test_connection(evt=None) -> None:
+    conn = await _form_connection()
+    if conn is None:
         return
     btn = el("test-connection")
     btn.disabled = True
@@ -206,12 +214,8 @@ async def test_connection(evt=None) -> None:
 
 
 async def use_connection(evt=None) -> None:
-    if _kind() == "sandbox":
-        await _sandbox_checked()
-    conn = read_form()
-    problems = conn.problems()
-    if problems:
-        _result(_problems_node(problems))
+    conn = await _form_connection()
+    if conn is None:
         return
     btn = el("use-connection")
     btn.disabled = True

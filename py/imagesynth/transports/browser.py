@@ -39,6 +39,27 @@ def _timed_out(url: str, seconds: float) -> TimeoutError_:
     return TimeoutError_(f"{_where(url)} did not answer within {seconds:g} seconds.")
 
 
+async def _abortable(awaitable, controller, url: str, timeout: float, failed):
+    """Await a fetch step with a time limit.  Cancelling the asyncio task or running out of time
+    aborts the fetch (so the request really stops); a JS failure is ``Cancelled`` when we aborted
+    it, else ``failed()``, the step's own plain-language error."""
+    from pyodide.ffi import JsException
+    from pyodide.http import AbortError
+
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except asyncio.CancelledError:
+        controller.abort()
+        raise
+    except (asyncio.TimeoutError, TimeoutError):
+        controller.abort()
+        raise _timed_out(url, timeout) from None
+    except (AbortError, JsException, OSError):
+        if controller.signal.aborted:
+            raise Cancelled("The request was cancelled.") from None
+        raise failed() from None
+
+
 class BrowserTransport:
     """``Transport`` for Pyodide's main thread or a worker."""
 
@@ -48,8 +69,7 @@ class BrowserTransport:
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         import js
-        from pyodide.ffi import JsException, to_js
-        from pyodide.http import AbortError, pyfetch
+        from pyodide.http import pyfetch
 
         controller = js.AbortController.new()
         headers = js.Headers.new()
@@ -63,18 +83,8 @@ class BrowserTransport:
             kwargs["body"] = body
 
         timeout = self.connect_timeout or request.timeout
-        try:
-            resp = await asyncio.wait_for(pyfetch(request.url, **kwargs), timeout)
-        except asyncio.CancelledError:
-            controller.abort()
-            raise
-        except (asyncio.TimeoutError, TimeoutError):
-            controller.abort()
-            raise _timed_out(request.url, timeout) from None
-        except (AbortError, JsException, OSError):
-            if controller.signal.aborted:
-                raise Cancelled("The request was cancelled.") from None
-            raise _connection_failed(request.url) from None
+        resp = await _abortable(pyfetch(request.url, **kwargs), controller, request.url, timeout,
+                                lambda: _connection_failed(request.url))
 
         js_resp = resp.js_response
         headers_out: dict[str, str] = {}
@@ -88,42 +98,18 @@ class BrowserTransport:
         if request.stream and 200 <= status < 300 and js_resp.body:
             return HttpResponse(status=status, headers=headers_out,
                                 chunks=self._chunks(js_resp, controller, request))
-        try:
-            buf = await asyncio.wait_for(js_resp.arrayBuffer(), request.timeout)
-            body = buf.to_bytes()
-        except asyncio.CancelledError:
-            controller.abort()
-            raise
-        except (asyncio.TimeoutError, TimeoutError):
-            controller.abort()
-            raise _timed_out(request.url, request.timeout) from None
-        except (JsException, OSError):
-            if controller.signal.aborted:
-                raise Cancelled("The request was cancelled.") from None
-            raise _connection_failed(request.url) from None
+        buf = await _abortable(js_resp.arrayBuffer(), controller, request.url, request.timeout,
+                               lambda: _connection_failed(request.url))
+        body = buf.to_bytes()
         return HttpResponse(status=status, headers=headers_out, body=body)
 
     async def _chunks(self, js_resp, controller, request: HttpRequest) -> AsyncIterator[bytes]:
-        from pyodide.ffi import JsException
-
         reader = js_resp.body.getReader()
+        broke = lambda: ConnectionFailed(  # noqa: E731
+            f"The connection to {_where(request.url)} broke while the image was arriving. Try again.")
         try:
             while True:
-                try:
-                    part = await asyncio.wait_for(reader.read(), request.timeout)
-                except asyncio.CancelledError:
-                    controller.abort()
-                    raise
-                except (asyncio.TimeoutError, TimeoutError):
-                    controller.abort()
-                    raise _timed_out(request.url, request.timeout) from None
-                except (JsException, OSError):
-                    if controller.signal.aborted:
-                        raise Cancelled("The request was cancelled.") from None
-                    raise ConnectionFailed(
-                        f"The connection to {_where(request.url)} broke while the image was "
-                        "arriving. Try again."
-                    ) from None
+                part = await _abortable(reader.read(), controller, request.url, request.timeout, broke)
                 if part.done:
                     return
                 value = part.value

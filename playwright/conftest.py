@@ -185,3 +185,15 @@ def _expect_timeout():
 @pytest.fixture(name="screenshot")
 def screenshot_fixture():
     return screenshot
+
+
+@pytest.fixture
+def app_page(page, server):
+    """The app opened and connected to the sandbox: where most app tests start."""
+    from apphelpers import open_app, use_sandbox
+
+    if not server.sandbox:
+        pytest.skip("needs imagesynth serve's sandbox endpoint")
+    open_app(page, server)
+    use_sandbox(page)
+    return page

@@ -107,14 +107,15 @@ def start_static_server(site: Path) -> Server:
     return Server(f"http://127.0.0.1:{httpd.server_address[1]}", site, False, "static", stop)
 
 
-def start_imagesynth_server(site: Path) -> Server | None:
-    """``imagesynth serve``'s ASGI app with the sandbox, or None if not there yet."""
+def start_imagesynth_server(site: Path, *, sandbox_key: str = "sk-sandbox", **create_kwargs) -> Server | None:
+    """``imagesynth serve``'s ASGI app with the sandbox, or None if not there yet.
+    ``create_kwargs`` go to ``create_app`` (e.g. ``stream_delay``)."""
     try:
         from imagesynth.server import create_app  # noqa: PLC0415
         import uvicorn  # noqa: PLC0415
     except ImportError:
         return None
-    app = create_app(site, sandbox=True, sandbox_key="sk-sandbox")
+    app = create_app(site, sandbox=True, sandbox_key=sandbox_key, **create_kwargs)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto")
     userver = uvicorn.Server(config)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from apphelpers import open_app, use_sandbox, wait_run_end
+from apphelpers import wait_run_end
 
 
 def picture(w: int = 256, h: int = 256, *, hole: tuple[int, int, int, int] | None = None,
@@ -53,12 +53,6 @@ def huge_png_header(w: int = 40000, h: int = 40000) -> bytes:
 
 def upload(page, name: str, data: bytes, mime: str = "image/png") -> None:
     page.set_input_files("#reference-file", files=[{"name": name, "mimeType": mime, "buffer": data}])
-
-
-def app_with_sandbox(page, server):
-    open_app(page, server)
-    use_sandbox(page)
-    return page
 
 
 def wait_reference(page, timeout: float = 30_000) -> str:

@@ -11,14 +11,6 @@ from apphelpers import alert_titles, generate, image_sizes, no_traceback, open_a
 pytestmark = pytest.mark.usefixtures("server")
 
 
-@pytest.fixture
-def app_page(page, server):
-    if not server.sandbox:
-        pytest.skip("needs imagesynth serve's sandbox endpoint")
-    open_app(page, server)
-    use_sandbox(page)
-    return page
-
 
 def test_shell_paints_before_python(page, server, screenshot):
     """The layout and the prompt box work before Python is ready; Python-bound controls say so."""
@@ -73,26 +65,13 @@ def test_streaming_shows_partial_previews(app_page, screenshot):
 @pytest.fixture(scope="module")
 def slow_stream_server(site_dir):
     """imagesynth serve with a pause between stream events, so partial previews can be watched."""
-    try:
-        import uvicorn
-        from imagesynth.server import create_app
-    except ImportError:
+    from harness import start_imagesynth_server
+
+    srv = start_imagesynth_server(site_dir, stream_delay=1.5)
+    if srv is None:
         pytest.skip("needs imagesynth serve")
-    from conftest import Server, free_port
-
-    app = create_app(site_dir, sandbox=True, sandbox_key="sk-sandbox", stream_delay=1.5)
-    port = free_port()
-    userver = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    import threading
-
-    thread = threading.Thread(target=userver.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not userver.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", site_dir, True, "imagesynth")
-    userver.should_exit = True
-    thread.join(10)
+    yield srv
+    srv.stop()
 
 
 def test_partial_previews_visible_while_streaming(page, slow_stream_server, screenshot):

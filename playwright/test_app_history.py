@@ -17,14 +17,6 @@ from apphelpers import (alert_titles, download_bytes, drop_file, generate, open_
 pytestmark = pytest.mark.usefixtures("server")
 
 
-@pytest.fixture
-def app_page(page, server):
-    if not server.sandbox:
-        pytest.skip("needs imagesynth serve's sandbox endpoint")
-    open_app(page, server)
-    use_sandbox(page)
-    return page
-
 
 def _reopen(page):
     page.reload()

@@ -5,17 +5,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from refhelpers import (app_with_sandbox, diff_outside, download_tile, picture, png_bytes, run_and_wait,
+from refhelpers import (diff_outside, download_tile, picture, png_bytes, run_and_wait,
                         set_task, upload, wait_editor_loaded, wait_reference)
 
 pytestmark = pytest.mark.usefixtures("server")
 
-
-@pytest.fixture
-def app_page(page, server):
-    if not server.sandbox:
-        pytest.skip("needs imagesynth serve's sandbox endpoint")
-    return app_with_sandbox(page, server)
 
 
 def _edit_with(page, im, name="photo.png"):

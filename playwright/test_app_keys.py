@@ -5,8 +5,6 @@ lets the app run while refusing inline script."""
 from __future__ import annotations
 
 import io
-import threading
-import time
 import zipfile
 
 import pytest
@@ -19,24 +17,13 @@ KEY = "sk-test-S3CRETkey-7f3a9c1e5b2d4f6a8c0e"
 @pytest.fixture(scope="module")
 def key_server(site_dir):
     """imagesynth serve whose sandbox accepts only KEY."""
-    try:
-        import uvicorn
-        from imagesynth.server import create_app
-    except ImportError:
-        pytest.skip("needs imagesynth serve")
-    from harness import Server, free_port
+    from harness import start_imagesynth_server
 
-    app = create_app(site_dir, sandbox=True, sandbox_key=KEY)
-    port = free_port()
-    userver = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=userver.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not userver.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", site_dir, True, "imagesynth")
-    userver.should_exit = True
-    thread.join(10)
+    srv = start_imagesynth_server(site_dir, sandbox_key=KEY)
+    if srv is None:
+        pytest.skip("needs imagesynth serve")
+    yield srv
+    srv.stop()
 
 
 class Recorder:

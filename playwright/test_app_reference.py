@@ -7,17 +7,11 @@ import base64
 import pytest
 
 from apphelpers import generate, no_traceback
-from refhelpers import (app_with_sandbox, download_tile, huge_png_header, jpeg_bytes, picture, png_bytes,
+from refhelpers import (download_tile, huge_png_header, jpeg_bytes, picture, png_bytes,
                         run_and_wait, set_task, similarity, upload, wait_reference)
 
 pytestmark = pytest.mark.usefixtures("server")
 
-
-@pytest.fixture
-def app_page(page, server):
-    if not server.sandbox:
-        pytest.skip("needs imagesynth serve's sandbox endpoint")
-    return app_with_sandbox(page, server)
 
 
 def _error_text(page) -> str:

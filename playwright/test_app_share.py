@@ -16,14 +16,6 @@ HOSTILE = ('<script type="py">from pyscript import document; document.body.setAt
            'emoji 🦊🏳️‍🌈 "double" \'single\'\nsecond line\n\tthird &#x41; %41 #frag &amp; ?q=1 + 50%')
 
 
-@pytest.fixture
-def app_page(page, server):
-    if not server.sandbox:
-        pytest.skip("needs imagesynth serve's sandbox endpoint")
-    open_app(page, server)
-    use_sandbox(page)
-    return page
-
 
 def test_share_link_round_trip_hostile_prompt(app_page, context, server, screenshot):
     page = app_page

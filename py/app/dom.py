@@ -157,3 +157,23 @@ def focus(node) -> None:
         node.focus()
     except Exception:
         pass
+
+
+def first_file(transfer):
+    """The first file of a drop or paste's DataTransfer, or None.  Pastes often list it only
+    under ``items``."""
+    transfer = nn(transfer)
+    if transfer is None:
+        return None
+    files = nn(transfer.files)
+    if files is not None and files.length:
+        return files.item(0)
+    items = nn(transfer.items)
+    if items is not None:
+        for i in range(items.length):
+            it = items[i]
+            if str(it.kind) == "file":
+                f = nn(it.getAsFile())
+                if f is not None:
+                    return f
+    return None

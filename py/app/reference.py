@@ -296,24 +296,6 @@ def _is_text_field(node) -> bool:
     return bool(getattr(node, "isContentEditable", False))
 
 
-def _first_file(transfer):
-    transfer = dom.nn(transfer)
-    if transfer is None:
-        return None
-    files = dom.nn(transfer.files)
-    if files is not None and files.length:
-        return files.item(0)
-    items = dom.nn(transfer.items)
-    if items is not None:
-        for i in range(items.length):
-            it = items[i]
-            if str(it.kind) == "file":
-                f = dom.nn(it.getAsFile())
-                if f is not None:
-                    return f
-    return None
-
-
 def _has_files(transfer) -> bool:
     transfer = dom.nn(transfer)
     if transfer is None:
@@ -355,7 +337,7 @@ def _wire_drop() -> None:
         depth["n"] = 0
         body.removeAttribute("data-dragging")
         body.removeAttribute("data-drag-where")
-        f = _first_file(evt.dataTransfer)
+        f = dom.first_file(evt.dataTransfer)
         if f is None:
             return
         evt.preventDefault()
@@ -374,7 +356,7 @@ def _wire_paste() -> None:
         cd = dom.nn(evt.clipboardData)
         if cd is None:
             return
-        f = _first_file(cd)
+        f = dom.first_file(cd)
         if f is None:
             return
         if _is_text_field(evt.target) and str(cd.getData("text/plain") or ""):

@@ -218,16 +218,6 @@ def _wire_web_share() -> None:
 
 
 # ---------------------------------------------------------------------------------- drops
-def _first_file(transfer):
-    transfer = dom.nn(transfer)
-    if transfer is None:
-        return None
-    files = dom.nn(transfer.files)
-    if files is not None and files.length:
-        return files.item(0)
-    return None
-
-
 def _has_files(transfer) -> bool:
     transfer = dom.nn(transfer)
     types = dom.nn(transfer.types) if transfer is not None else None
@@ -279,7 +269,7 @@ def _wire_drop() -> None:
         target = dom.nn(evt.target)
         if target is not None and hasattr(target, "closest") and dom.nn(target.closest(_REFERENCE_AREA)) is not None:
             return
-        f = _first_file(evt.dataTransfer)
+        f = dom.first_file(evt.dataTransfer)
         if f is None:
             return
         evt.preventDefault()

@@ -45,6 +45,9 @@ def test_core_imports_in_pyscript(page, context, console_errors, smoke_server, v
     secs, text = _load(page, url)
     assert text.startswith("OK python=3.14"), text
     assert "core=imagesynth.models" in text
+    built_bytecode = page.request.get(f"{smoke_server.url}/runtime.json").json()["bytecode"]
+    assert built_bytecode is bool(shutil.which("node") or shutil.which("nodejs"))
+    assert ("pyc=unchecked-hash" in text) is built_bytecode, text  # the build's pyc was what Python used
     assert secs < LOAD_BOUND_S
     screenshot(page, f"runtime-smoke-{variant}")
 

@@ -11,6 +11,7 @@
     var toggle = document.getElementById("open-connect");
     if (toggle) toggle.setAttribute("aria-expanded", "true");
   }
+  document.documentElement.classList.remove("first-run");  // static/first-run.js: the card is shown now
   var started = Date.now();
   var timer = window.setInterval(function () {
     if (!document.body.classList.contains("booting")) { window.clearInterval(timer); return; }

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from imagesynth.build import BuildError, pins
+from imagesynth.build import BuildError, bytecode, pins, preloads
 from imagesynth.build.cli import build_site, main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,12 +24,13 @@ def sha256(path: Path) -> str:
 def app_root(tmp_path_factory) -> Path:
     """A stand-in app, so the test does not depend on the app's files of the day."""
     root = tmp_path_factory.mktemp("app")
-    (root / "index.html").write_text("<!doctype html><title>t</title>")
-    (root / "pyscript.toml").write_text('interpreter = "./pyscript/pyodide/pyodide.mjs"\n')
+    (root / "index.html").write_text("<!doctype html><title>t</title>\n" + preloads.MARKER + "\n")
+    (root / "pyscript.json").write_text('{"files": {"./py/app.zip": "./*"}}\n')
     (root / "static").mkdir()
     (root / "static" / "app.css").write_text("body{}")
     (root / "py" / "app").mkdir(parents=True)
     (root / "py" / "app" / "main.py").write_text("print('hi')\n")
+    (root / "py" / "app" / "util.py").write_text("X = 1\n")
     (root / "py" / "app" / "__pycache__").mkdir()
     (root / "py" / "app" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"x")
     (root / "secret.txt").write_text("not part of the site")
@@ -46,7 +48,7 @@ def built(tmp_path_factory, app_root):
 def test_app_files_copied(built):
     dest, info, _ = built
     assert (dest / "index.html").is_file()
-    assert (dest / "pyscript.toml").is_file()
+    assert (dest / "pyscript.json").is_file()
     assert (dest / "static" / "app.css").is_file()
     assert (dest / "py" / "app" / "main.py").is_file()
     assert not (dest / "py" / "app" / "__pycache__").exists()
@@ -87,7 +89,7 @@ def test_core_zip_holds_only_pure_modules(built):
     for bad in ("imagesynth/cli.py", "imagesynth/transports/cpython.py"):
         assert bad not in names
     assert not [n for n in names if n.startswith(("imagesynth/server/", "imagesynth/build/"))]
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert not [n for n in names if n.endswith(".pyc") and not n.endswith(".cpython-314.pyc")]  # no host pycs
     assert info["core"]["sha256"] == sha256(zpath)
 
 
@@ -120,17 +122,90 @@ def test_app_package_zipped(built):
     """py/app/ goes to py/app.zip as app/... (pyscript.toml: "./py/app.zip" = "./*")."""
     dest, info, _ = built
     with zipfile.ZipFile(dest / "py" / "app.zip") as zf:
-        assert zf.namelist() == ["app/main.py"]  # no __pycache__
+        sources = sorted(n for n in zf.namelist() if n.endswith(".py"))
+        assert sources == ["app/main.py", "app/util.py"]
+        assert "app/__pycache__/main.cpython-311.pyc" not in zf.namelist()  # the host's pycs stay home
         assert zf.read("app/main.py") == b"print('hi')\n"
-    assert info["app_zip"] == {"file": "py/app.zip", "sha256": sha256(dest / "py" / "app.zip"), "modules": 1}
+    assert info["app_zip"] == {"file": "py/app.zip", "sha256": sha256(dest / "py" / "app.zip"), "modules": 2}
 
 
-def test_repo_pyscript_toml_unpacks_the_app_zip():
-    import tomllib
-
-    files = tomllib.loads((ROOT / "pyscript.toml").read_text())["files"]
-    assert files.get("./py/app.zip") == "./*"
+def test_repo_pyscript_json():
+    """One zip for the app, no "packages" key (even [] loads micropip), PyScript's plugins off
+    (the error plugin would print tracebacks into the page)."""
+    config = json.loads((ROOT / "pyscript.json").read_text())
+    files = config["files"]
+    assert files.get("./py/app.zip") == "./*" and files.get("./py/imagesynth.zip") == "./*"
     assert not [k for k in files if k.startswith("./py/app/")]  # one zip, not a list of modules
+    assert "packages" not in config
+    assert "!error" in config["plugins"]
+    index = (ROOT / "index.html").read_text()
+    assert 'config="pyscript.json"' in index
+    assert '<link rel="preload" href="pyscript.json" as="fetch" crossorigin="anonymous">' in index
+
+
+def test_pyscript_chunks_preloaded(built):
+    """The build names PyScript's hashed chunks in index.html: core.js's re-export and the
+    error plugin, the two module round trips before Pyodide starts."""
+    dest, _, logs = built
+    html = (dest / "index.html").read_text()
+    assert preloads.MARKER not in html
+    core_js = (dest / "pyscript" / "core.js").read_text()
+    names = preloads.chunk_names(dest / "pyscript")
+    assert len(names) == 2 and names[0] in core_js and names[1].startswith("error-")
+    for name in names:
+        assert f'<link rel="modulepreload" href="pyscript/{name}">' in html
+        assert (dest / "pyscript" / name).is_file()
+    assert ROOT.joinpath("index.html").read_text().count(preloads.MARKER) == 1
+
+
+def test_no_marker_no_change(tmp_path):
+    index = tmp_path / "index.html"
+    index.write_text("<!doctype html><title>t</title>")
+    assert preloads.write_preloads(index, tmp_path) == []
+    assert index.read_text() == "<!doctype html><title>t</title>"
+
+
+needs_node = pytest.mark.skipif(not (shutil.which("node") or shutil.which("nodejs")),
+                                reason="no Node.js: the build ships sources only")
+
+
+@needs_node
+def test_bytecode_for_every_module(built):
+    """Each module but main.py has an unchecked-hash pyc for the page's Python (3.14), made
+    from exactly the source beside it."""
+    import _imp
+
+    dest, info, logs = built
+    assert info["bytecode"] is True
+    assert any(line.startswith("bytecode: ") for line in logs)
+    for zname, prefix in (("imagesynth.zip", "imagesynth/"), ("app.zip", "app/")):
+        with zipfile.ZipFile(dest / "py" / zname) as zf:
+            names = set(zf.namelist())
+            sources = [n for n in names if n.endswith(".py") and not n.endswith("/main.py")]
+            assert sources
+            for src in sources:
+                head, _, base = src.rpartition("/")
+                pyc = f"{head}/__pycache__/{base[:-3]}.cpython-314.pyc"
+                assert pyc in names, pyc
+                data = zf.read(pyc)
+                assert int.from_bytes(data[4:8], "little") == 1  # hash-based, unchecked (PEP 552)
+                # the pyc's own magic number keys the source hash, as the page's importer checks it
+                key = int.from_bytes(data[:4], "little")
+                assert data[8:16] == _imp.source_hash(key, zf.read(src))
+            assert f"{prefix}__pycache__/main.cpython-314.pyc" not in names
+
+
+def test_bytecode_without_node_keeps_sources(tmp_path):
+    z = tmp_path / "m.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("m/a.py", "A = 1\n")
+    before = z.read_bytes()
+    logs: list[str] = []
+    ok = bytecode.add_bytecode([z], tmp_path, "0", tmp_path / "cache", logs.append,
+                               node=str(tmp_path / "no-such-node"))
+    assert ok is False
+    assert z.read_bytes() == before
+    assert len(logs) == 1 and "sources only" in logs[0]
 
 
 def test_rebuild_replaces_earlier_site_but_not_other_folders(tmp_path, app_root):

@@ -1,7 +1,7 @@
 """Boot: runtime facts, imaging backend, transport, history, then the controls come alive.
 
 Loaded by ``<script type="py" src="py/app/main.py">``; the other modules of
-the app are in the virtual filesystem as the ``app`` package (pyscript.toml).
+the app are in the virtual filesystem as the ``app`` package (pyscript.json).
 """
 
 import asyncio
@@ -10,6 +10,15 @@ import sys
 
 import js
 from pyscript import document, window
+
+# runtime.json (what the build served: Pillow or not) is asked for before the app's
+# modules are imported, so its round trip overlaps the imports instead of following them.
+try:
+    from pyodide.ffi import to_js
+
+    _RUNTIME_FETCH = js.fetch("runtime.json", to_js({"cache": "no-store"}, dict_converter=js.Object.fromEntries))
+except Exception:  # noqa: BLE001
+    _RUNTIME_FETCH = None
 
 
 def _early_failure(exc: BaseException) -> None:
@@ -58,12 +67,10 @@ def _set_boot(text: str) -> None:
 
 
 async def _runtime_facts() -> dict:
-    from pyodide.http import pyfetch
-
     try:
-        resp = await pyfetch("runtime.json", cache="no-store")
+        resp = await _RUNTIME_FETCH
         if resp.ok:
-            return await resp.json()
+            return (await resp.json()).to_py()
     except Exception:
         pass
     return {}

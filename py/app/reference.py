@@ -463,14 +463,12 @@ def _build() -> None:
     """The task switch and the reference panel, at the top of the compose card."""
     compose = el("compose")
     form = el("gen-form")
-    # task switch: radio buttons (arrow keys move between them, one tab stop)
-    group = h("fieldset", h("legend", text="Task", cls="sr-only"), cls="task-switch",
-              attrs={"id": "task-switch"})
-    for value, label in TASKS:
-        radio = h("input", attrs={"type": "radio", "name": "task", "value": value, "id": f"task-{value}"})
+    # task switch: radio buttons in index.html (arrow keys move between them, one tab stop)
+    for value, _label in TASKS:
+        radio = el(f"task-{value}")
         _ui[f"task-{value}"] = radio
-        group.appendChild(h("label", radio, h("span", text=label), cls="task-option", attrs={"for": f"task-{value}"}))
         on(radio, "change", lambda evt, v=value: set_task(v) if evt.target.checked else None)
+        radio.disabled = False
     # reference panel
     file_input = h("input", attrs={"type": "file", "id": "reference-file", "accept": _ACCEPT,
                                    "class": "sr-only", "tabindex": "-1", "aria-hidden": "true"})
@@ -496,7 +494,6 @@ def _build() -> None:
     panel = h("section", errors, drop, preview, editor_box, ref_actions, status, file_input,
               cls="reference-panel", attrs={"id": "reference", "aria-label": "Reference image", "hidden": True,
                                             "data-has-ref": "0"})
-    compose.insertBefore(group, form)
     compose.insertBefore(panel, form)
     _ui.update(panel=panel, drop=drop, choose=choose, file=file_input, img=img, name=name, info=info,
                preview=preview, status=status, errors=errors, editor=editor_box)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
 
 from imagesynth.errors import InputError
 from imagesynth.models import MODELS, ModelProfile, profile_for
@@ -95,6 +94,8 @@ def encode_fragment(settings: dict) -> str:
     """The fragment (without ``#``) for ``settings``: validated first, so only allowed,
     well-formed values reach the link; fields the page passes that are not settings
     (a key, a base URL, an image) are simply not in the allow-list."""
+    from urllib.parse import quote  # here, not at the top: urllib.parse imports ipaddress, ~40 ms of the page's start
+
     clean, _warnings = validate_settings(settings)
     parts = []
     for name in FIELDS:
@@ -108,6 +109,8 @@ def share_url(page_url: str, settings: dict) -> str:
     """The page's address with a fresh fragment.  The old fragment goes (it may be another
     share), and so do the query and any user:password@ part: an address bar can hold
     credentials a user would never mean to share."""
+    from urllib.parse import urlsplit  # here, not at the top: urllib.parse imports ipaddress, ~40 ms of the page's start
+
     try:
         u = urlsplit(str(page_url))
         host = u.netloc.rpartition("@")[2]
@@ -199,6 +202,8 @@ def _decode(fragment: Any) -> tuple[dict, list[str]]:
 
 
 def _unquote(text: str, w: "_Warnings") -> str:
+    from urllib.parse import unquote  # here, not at the top: urllib.parse imports ipaddress, ~40 ms of the page's start
+
     try:
         return unquote(text, errors="strict")
     except UnicodeDecodeError:

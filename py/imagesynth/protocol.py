@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from .apierrors import error_from_response as _error_from_response
 from .errors import APIError, ResponseError
@@ -94,6 +93,8 @@ def url_for(endpoint: Endpoint, operation: str, model: str) -> str:
     base = _base(endpoint)
     path = _PATHS[operation]
     if endpoint.kind == "azure" and not _azure_v1(base):
+        from urllib.parse import quote  # here, not at the top: urllib.parse imports ipaddress, ~40 ms of the page's start
+
         deployment = quote(endpoint.deployment or model, safe="")
         version = quote(endpoint.api_version or AZURE_API_VERSION, safe="")
         return f"{_azure_root(base)}/openai/deployments/{deployment}/images/{path}?api-version={version}"
@@ -253,6 +254,8 @@ def build_models_request(endpoint: Endpoint) -> HttpRequest:
     """
     base = _base(endpoint)
     if endpoint.kind == "azure" and not _azure_v1(base):
+        from urllib.parse import quote  # here, not at the top: urllib.parse imports ipaddress, ~40 ms of the page's start
+
         version = quote(endpoint.api_version or AZURE_API_VERSION, safe="")
         url = f"{_azure_root(base)}/openai/models?api-version={version}"
     else:
@@ -286,6 +289,8 @@ def parse_models_response(response: HttpResponse) -> list[str]:
 
 def build_download_request(url: str) -> HttpRequest:
     """GET of a response_format=url image (no credentials sent to the image host)."""
+    from urllib.parse import urlsplit  # here, not at the top: urllib.parse imports ipaddress, ~40 ms of the page's start
+
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ("https", "http"):
         raise ResponseError(f"The endpoint gave an image address that is not a web address ({scheme or 'none'}:).")

@@ -2,7 +2,7 @@
 
 CPython only.  Layout written into ``dest``::
 
-    index.html  pyscript.toml  static/  py/app/      the app (copied if present)
+    index.html  pyscript.json  static/  py/app/      the app (copied if present)
     py/app.zip                                       the app's package, zipped
     py/imagesynth.zip                                the core, pure modules only
     pyscript/                                        @pyscript/core dist/
@@ -25,6 +25,7 @@ against ``pins.py``; once the cache is filled a build needs no network.
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import json
@@ -40,12 +41,12 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from . import pins
+from . import bytecode, pins, preloads
 
 Log = Callable[[str], None]
 
 # App files copied from the app root, if they exist.
-APP_FILES = ("index.html", "pyscript.toml", "favicon.ico", "manifest.webmanifest")
+APP_FILES = ("index.html", "pyscript.json", "favicon.ico", "manifest.webmanifest")
 APP_DIRS = ("static", "py/app")
 
 # Parts of the package that are CPython-only and never go to the page.
@@ -417,7 +418,9 @@ def _syntax_problems(src: Path, names: list[str]) -> list[str]:
     for rel in names:
         if rel.endswith(".py"):
             try:
-                compile((src / rel).read_bytes(), rel, "exec", dont_inherit=True)
+                # PyScript runs a page's main module with top-level await allowed
+                compile((src / rel).read_bytes(), rel, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                        dont_inherit=True)
             except SyntaxError as e:
                 out.append(f"{rel}:{e.lineno}: {e.msg}")
     return out
@@ -518,6 +521,10 @@ def build_site(
         shutil.copytree(pyscript_pkg / "dist", ps_dir, ignore=shutil.ignore_patterns("*.map"))
         if (pyscript_pkg / "LICENSE").is_file():
             shutil.copy2(pyscript_pkg / "LICENSE", ps_dir / "LICENSE")
+        if "index.html" in app_copied:
+            names = preloads.write_preloads(tmp / "index.html", ps_dir)
+            if names:
+                log(f"app: index.html preloads {', '.join(names)}")
 
         # Pyodide: core files, the wheels we serve, and a lock file that matches them.
         py_dir = ps_dir / "pyodide"
@@ -544,6 +551,14 @@ def build_site(
         lock = {"info": base_lock["info"], "packages": {**base_lock["packages"], **lock_packages}}
         (py_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
 
+        # Bytecode for the page's modules, made by the served Pyodide (changes the zips' bytes).
+        pkg_json = json.loads((pyodide_pkg / "package.json").read_text())
+        zips = [tmp / CORE_ZIP] + ([tmp / APP_ZIP] if app_zip else [])
+        has_bytecode = bytecode.add_bytecode(zips, py_dir, pkg_json["version"], cache, log)
+        core_sha = sha256_file(tmp / CORE_ZIP)
+        if app_zip:
+            app_zip["sha256"] = sha256_file(tmp / APP_ZIP)
+
         if mpy_pkg is not None:
             mpy_dir = ps_dir / "micropython"
             mpy_dir.mkdir()
@@ -556,7 +571,6 @@ def build_site(
         else:
             log(f"pillow: none for Pyodide ({pillow_source}): the page uses the canvas imaging backend")
 
-        pkg_json = json.loads((pyodide_pkg / "package.json").read_text())
         runtime = {
             "pillow": bool(pillow_files),
             "pillow_version": pillow_entries[pins.PILLOW_LOCK_KEY]["version"] if pillow_files else None,
@@ -573,6 +587,7 @@ def build_site(
                 for key, e in lock_packages.items()
             },
             "core": {"file": CORE_ZIP, "sha256": core_sha, "modules": len(core_names)},
+            "bytecode": has_bytecode,
             "app": app_copied,
             "app_zip": app_zip,
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

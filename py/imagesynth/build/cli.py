@@ -18,7 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("dir", nargs="?", default="site", help="output folder (default: site)")
     p.add_argument("--app-root", type=Path, default=None,
-                   help="folder holding index.html, pyscript.toml, static/, py/app/ (default: the repo)")
+                   help="folder holding index.html, pyscript.json, static/, py/app/ (default: the repo)")
     p.add_argument("--cache", type=Path, default=None,
                    help="download cache (default: .cache/runtime in the repo, or $IMAGESYNTH_RUNTIME_CACHE)")
     p.add_argument("--pyodide-dist", default=os.environ.get("IMAGESYNTH_PYODIDE_DIST"),

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 from typing import AsyncIterator
-from urllib.parse import urlsplit
 
 from ..errors import Cancelled, ConnectionFailed, TimeoutError_
 from ..http import HttpRequest, HttpResponse
 
 
 def _where(url: str) -> str:
+    from urllib.parse import urlsplit  # here, not at the top: urllib.parse imports ipaddress, ~40 ms of the page's start
+
     parts = urlsplit(url)
     return parts.netloc or url
 

@@ -294,11 +294,13 @@ class Run:
     async def deliver(self, row: Row, image) -> None:
         """Persist, then display."""
         note, bad = "", False
+        early = {}
         if self.source and isinstance(image.params, dict):  # what a variation (no prompt) was made from
             image.params.setdefault("source", self.source)
         try:
             # the full image only: committed before it is shown; the thumbnail comes after
-            rec = await store.save(image, run=getattr(self, "record_id", None), thumb=False)
+            rec = await store.save(image, run=getattr(self, "record_id", None), thumb=False,
+                                   on_blob=lambda blob: early.update(img=views.predecode(blob)))
         except store.StorageError as exc:
             rec = store.Record(id=None, created=time.time() * 1000,
                                prompt=str(image.params.get("prompt") or self.prompt), mime=image.mime,
@@ -308,6 +310,12 @@ class Run:
             from . import history
 
             history.storage_refused(rec, exc)  # says so, with the image's download
+            if "img" in early:  # the record shown is a new Blob: the head start is not used
+                import js
+
+                js.URL.revokeObjectURL(early.pop("img").getAttribute("src"))
+        if "img" in early:
+            views.adopt(rec, early["img"])
         text = "Done · saved" if rec.saved else "Done · not saved"
         if row.retries:
             k = len(row.retries)
@@ -319,7 +327,7 @@ class Run:
             row.show_url(views.full_url_now(rec))
         except Exception:
             pass
-        tile = views.add_tile(rec, fresh=True, note=note, note_bad=bad)
+        tile = views.add_tile(rec, fresh=True, note=note, note_bad=bad, img=early.get("img"))
         if rec.saved:
             await self._thumbnail(row, rec, tile)
 

@@ -68,14 +68,16 @@ def _is_quota(exc: BaseException) -> bool:
     return "Quota" in name or "quota" in str(exc).lower()
 
 
-async def save(image, *, run: int | None = None, thumb: bool = True) -> Record:
+async def save(image, *, run: int | None = None, thumb: bool = True, on_blob=None) -> Record:
     """Write a GeneratedImage; raises StorageError with a plain message if the browser refuses.
 
     ``thumb=False``: commit the full image without a thumbnail (the caller makes one with
     ``add_thumb`` once the image is shown; a record left without one gets it on the next
-    load, ``gallery.backfill_thumbs``)."""
+    load, ``gallery.backfill_thumbs``).  ``on_blob(blob)`` is called with the record's Blob
+    as soon as it exists, before the commit is awaited: work that may run meanwhile (the
+    browser decoding the picture) need not wait for the disk."""
     return await save_bytes(image.data, image.mime, int(image.width), int(image.height),
-                            dict(image.params or {}), run=run, thumb=thumb)
+                            dict(image.params or {}), run=run, thumb=thumb, on_blob=on_blob)
 
 
 async def _sha256(u8, data: bytes) -> str:
@@ -93,12 +95,17 @@ async def _sha256(u8, data: bytes) -> str:
 
 async def save_bytes(data: bytes, mime: str, width: int, height: int, params: dict, *,
                      created: float | None = None, favourite: bool = False, run: int | None = None,
-                     sha256: str = "", thumb: bool = True) -> Record:
+                     sha256: str = "", thumb: bool = True, on_blob=None) -> Record:
     from . import thumbs
 
     params = _plain_params(params or {})
     u8 = to_uint8(data)  # the one copy of the bytes into JS: hashed and wrapped in the Blob
     blob = js.Blob.new(to_js([u8]), js_object({"type": mime}))
+    if on_blob is not None:
+        try:
+            on_blob(blob)
+        except Exception:  # a head start only: the save goes on without it
+            pass
     rec = Record(id=None, created=created if created is not None else time.time() * 1000,
                  prompt=str(params.get("prompt") or ""), mime=mime, width=int(width), height=int(height),
                  params=params, blob=blob, favourite=bool(favourite), run=run,

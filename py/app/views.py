@@ -72,6 +72,28 @@ def _url_for(rec) -> str:
     return _urls[k]
 
 
+def predecode(blob):
+    """An <img> of a new image, already decoding: made while the image is being stored, so
+    the commit and the decode overlap (persist before display still holds: the element goes
+    into the page only after the commit, ``add_tile(..., img=...)``)."""
+    url = dom.object_url(blob)
+    img = h("img", attrs={"src": url, "decoding": "async"})
+    try:
+        img.decode().catch(_ignore)
+    except Exception:
+        pass
+    return img
+
+
+def _ignore(*_args) -> None:
+    pass
+
+
+def adopt(rec, img) -> None:
+    """The record's object URL is the predecoded <img>'s: one URL, one decode for every view."""
+    _urls[id(rec.blob) if rec.id is None else rec.id] = img.getAttribute("src")
+
+
 def full_url_now(rec) -> str:
     """Object URL of a record's loaded full image (one per record, shared by every view)."""
     return _url_for(rec) if rec.blob is not None else ""
@@ -158,9 +180,10 @@ def _update_count() -> None:
     dom.show(el("gallery-empty"), n == 0)
 
 
-def add_tile(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False):
-    """A gallery tile for a record (prepended: newest first)."""
-    tile = tile_node(rec, fresh=fresh, note=note, note_bad=note_bad)
+def add_tile(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False, img=None):
+    """A gallery tile for a record (prepended: newest first); ``img`` from ``predecode``,
+    already ``adopt``ed by the record."""
+    tile = tile_node(rec, fresh=fresh, note=note, note_bad=note_bad, img=img)
     el("gallery").prepend(tile)
     _update_count()
     return tile
@@ -177,11 +200,15 @@ def prompt_label(rec) -> str:
     return "(no prompt)"
 
 
-def tile_node(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False):
+def tile_node(rec, *, fresh: bool = False, note: str = "", note_bad: bool = False, img=None):
     """A gallery tile for a record (not yet in the page)."""
     prompt = prompt_label(rec)
-    img = h("img", attrs={"src": thumb_url(rec), "alt": prompt, "width": rec.width, "height": rec.height,
-                          "loading": "lazy", "decoding": "async"})
+    attrs = {"alt": prompt, "width": rec.width, "height": rec.height, "loading": "lazy", "decoding": "async"}
+    if img is None:
+        img = h("img", attrs={"src": thumb_url(rec), **attrs})
+    else:
+        for name, value in attrs.items():
+            dom.set_attr(img, name, value)
     thumb = h("button", img, cls="thumb", attrs={"type": "button", "aria-label": f"Open large view: {prompt}"})
     meta = h("div", cls="tile-meta")
     meta.appendChild(h("p", cls="prompt-text", text=prompt))

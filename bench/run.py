@@ -57,6 +57,16 @@ ROWS = [
     ("memory_200", "page memory, 200 images in history", "< 300 MB"),
 ]
 
+# --only: which measure_* runs which rows
+GROUPS = {
+    "boot": ["typing", "ready_cold", "ready_warm", "first_load_bytes"],
+    "app": ["client_overhead", "n4_page", "prepare_page"],
+    "memory": ["memory_200"],
+    "cpython": ["n4_cpython"],
+    "pillow": ["prepare_pillow"],
+    "painting": ["painting"],
+}
+
 # Recorded in every page before its own scripts: first input into #prompt, body[data-ready],
 # body[data-connected="1"], on the page's performance.now() clock (0 = navigation start).
 INIT_SCRIPT = r"""
@@ -240,6 +250,7 @@ class Bench:
         self.server = None
         self.browser = None
         self.notes: list[str] = []
+        self.only: set[str] = set()  # --only groups (empty: all)
 
     # -- recording
     def put(self, key: str, value=None, baseline=None, unit="ms", *, limit=None, ratio_limit=None,
@@ -264,6 +275,11 @@ class Bench:
 
     def guarded(self, keys, fn, *args):
         """Run fn; any row in keys it did not fill becomes n/a with the reason."""
+        group = next((g for g, ks in GROUPS.items() if set(keys) <= set(ks)), None)
+        if self.only and group not in self.only:
+            for k in keys:
+                self.na(k, "not asked for (--only)")
+            return
         t0 = time.monotonic()
         try:
             fn(*args)
@@ -807,9 +823,16 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs per figure (median is reported)")
     ap.add_argument("--json", type=Path, default=None, help="also write the table as JSON here")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions inside rows (for tests; < 2 min)")
+    ap.add_argument("--only", default="", help=f"comma-separated groups to run: {', '.join(GROUPS)} "
+                                               "(default: all; the others print n/a)")
     args = ap.parse_args(argv)
+    only = {g.strip() for g in args.only.split(",") if g.strip()}
+    if only - set(GROUPS):
+        ap.error(f"unknown group(s) for --only: {', '.join(sorted(only - set(GROUPS)))}; "
+                 f"choose from {', '.join(GROUPS)}")
     runs = max(1, args.runs)
     bench = Bench(runs, args.quick)
+    bench.only = only
     started = time.monotonic()
     browser_keys = ["typing", "ready_cold", "ready_warm", "first_load_bytes", "client_overhead", "n4_page",
                     "prepare_page", "memory_200"]

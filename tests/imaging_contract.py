@@ -348,6 +348,21 @@ async def check_mask_resized_with_warning(imaging):
     assert {px[x, y][3] for x in range(32) for y in range(16)} <= {0, 255}
 
 
+async def check_mask_scaled_down_from_a_processed_picture(imaging):
+    """A mask picture that came from drawing, not decoding (the page's editor hands one over),
+    scaled down to an upload's size: the alpha convention and black/white both still read."""
+    for fill, rest in (((0, 0, 0, 0), (0, 0, 0, 255)), ((255, 255, 255, 255), (0, 0, 0, 255))):
+        decoded = await imaging.decode(rect_png(64, 32, (0, 0, 32, 32), fill, rest))
+        drawn = await imaging.crop(decoded, (0, 0, 64, 32))  # same pixels, a new picture
+        mask, warnings = await imaging.normalize_mask(drawn, (16, 8))
+        assert warnings and imaging.size(mask) == (16, 8)
+        await _assert_rect_mask(imaging, mask, (16, 8), (0, 0, 8, 8))
+    speckled = await imaging.crop(await imaging.decode(make_png(
+        64, 32, lambda x, y: (0, 0, 0, 0 if (x, y) == (40, 10) else 255))), (0, 0, 64, 32))
+    mask, _ = await imaging.normalize_mask(speckled, (16, 8))  # one transparent pixel: too small
+    assert not await imaging.has_transparency(mask)
+
+
 async def check_mask_from_alpha(imaging):
     img = await imaging.decode(rect_png(10, 10, (2, 3, 6, 9), (50, 60, 70, 0), (200, 10, 10, 255)))
     assert await imaging.has_transparency(img)

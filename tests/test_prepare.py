@@ -53,7 +53,7 @@ async def test_transparent_image_gives_explicit_mask(imaging):
     assert m.size == (300, 200) and m.getpixel((150, 100))[3] == 0 and m.getpixel((10, 10))[3] == 255
     img = opened(p.images[0])
     assert img.mode == "RGBA" and img.getpixel((150, 100))[3] == 0  # the image keeps its transparency
-    assert p.image_mimes == ["image/png"] and p.paint_mask.size == (300, 200)
+    assert p.image_mimes == ["image/png"] and (await p.paste_back_mask(imaging)).size == (300, 200)
 
 
 async def test_opaque_image_without_mask_is_refused_with_a_way_out(imaging):
@@ -118,7 +118,11 @@ async def test_large_photos_are_downscaled_to_the_models_edge(imaging):
     p = await prepare_edit(imaging, GPT, enc(big, "JPEG"), enc(bw_mask((3000, 1500), (0, 0, 500, 500))))
     assert p.upload_size == (2048, 1024) and opened(p.mask).size == (2048, 1024)
     assert p.placement == (0, 0, 2048, 1024)
-    assert p.original.size == (3000, 1500) and p.paint_mask.size == (3000, 1500)
+    assert p.original.size == (3000, 1500)
+    assert p.paint_mask is None  # made for paste-back when the first result is finished
+    full = await p.paste_back_mask(imaging)
+    assert full.size == (3000, 1500) and full.getpixel((100, 100))[3] == 0 and full.getpixel((1000, 1000))[3] == 255
+    assert await p.paste_back_mask(imaging) is full
     p2 = await prepare_edit(imaging, DALLE2, enc(Image.new("RGB", (1500, 1500))), operation="variation")
     assert p2.upload_size == (1024, 1024)
 
@@ -207,3 +211,25 @@ async def test_image_and_mask_decoded_together_image_error_first(imaging):
         await prepare_edit(imaging, GPT, b"just text", b"also not an image")
     with pytest.raises(ImageInputError, match="PNG"):
         await prepare_edit(imaging, GPT, enc(Image.new("RGB", (64, 64))), b"just text")
+
+
+async def test_painted_speck_that_vanishes_at_upload_size_says_so(imaging):
+    """The upload mask is made straight at the upload's size; when nothing painted is left
+    there, the message tells a speck (paint more) from a mask that marks nothing."""
+    big = Image.new("RGB", (4000, 2000), "white")
+    with pytest.raises(ImageInputError, match="vanished"):
+        await prepare_edit(imaging, GPT, enc(big, "JPEG"), enc(bw_mask((4000, 2000), (100, 100, 101, 101))))
+    with pytest.raises(ImageInputError, match="marks nothing"):
+        await prepare_edit(imaging, GPT, enc(big, "JPEG"), enc(Image.new("L", (4000, 2000), 0)))
+
+
+async def test_image_and_mask_errors_come_in_order(imaging):
+    """Made side by side, but a bad image is reported before a bad mask, and a bad mask alone
+    still fails the preparation."""
+    rnd = random.Random(3)
+    noise = Image.frombytes("RGB", (64, 64), bytes(rnd.randrange(60, 200) for _ in range(64 * 64 * 3)))
+    tight = replace(GPT, edit_max_bytes=10)
+    with pytest.raises(ImageInputError, match="cannot be made smaller"):
+        await prepare_edit(imaging, tight, enc(Image.new("RGB", (64, 64))), enc(noise))
+    with pytest.raises(ImageInputError, match="black"):
+        await prepare_edit(imaging, GPT, enc(Image.new("RGB", (64, 64))), enc(noise))

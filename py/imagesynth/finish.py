@@ -40,10 +40,11 @@ async def finish_image(imaging: Imaging, data: bytes, *, plan: SizePlan, params:
         return GeneratedImage(data=encoded, mime=_MIME[fmt], width=width, height=height,
                               params=scrub(params), picture=imaging.lazy_picture(encoded, fmt), index=index)
     pic = await imaging.decode(data, _RESULT_LIMITS)
-    if prepared is not None and prepared.paint_mask is not None:
+    if prepared is not None and prepared.inpaint:
         pic = await _to_original_frame(imaging, pic, prepared, full_size=paste_back)
         if paste_back:
-            pic = await imaging.paste_back(prepared.original, pic, prepared.paint_mask, feather)
+            pic = await imaging.paste_back(prepared.original, pic, await prepared.paste_back_mask(imaging),
+                                           feather)
         params.setdefault("pasted_back", bool(paste_back))
         if plan.target is not None:
             pic = await _cover(imaging, pic, plan.target)
@@ -65,7 +66,7 @@ def _passthrough(data: bytes, fmt: str, plan: SizePlan, prepared: PreparedEdit |
                  params: dict[str, Any]) -> tuple[bytes, tuple[int, int]] | None:
     """The API's bytes as the result (PNG: with ``params`` written in) and their size, when
     finishing would not change a pixel; else None (then the image is decoded and re-encoded)."""
-    if fmt not in _MIME or (prepared is not None and prepared.paint_mask is not None):
+    if fmt not in _MIME or (prepared is not None and prepared.inpaint):
         return None
     data = bytes(data)
     try:

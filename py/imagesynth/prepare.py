@@ -7,7 +7,12 @@ longest useful edge) comes from its ``ModelProfile``; nothing here names a model
 What is sent for an edit: the image (keeping any transparency, which is the
 API's own convention) and always an explicit mask, so the edit area is the same
 whichever convention the server follows.  The mask's alpha-0 area is the edit
-area; ``paint_mask`` keeps that area at the original's size for paste-back.
+area; ``paste_back_mask()`` gives that area at the original's size for paste-back.
+
+A mask given as a picture is scaled straight to the upload's size: the
+full-size copy that paste-back needs is made only when the first result is
+finished (for a 12 MP photo it is a third of the preparation, and the user is
+waiting for the upload, not for paste-back).
 
 Upload format, for speed (a 12 MP photo as PNG takes seconds to compress and
 tens of MB to send): an opaque picture goes as JPEG (quality 92) where the model
@@ -25,7 +30,7 @@ from typing import Any
 
 from .errors import ImageInputError
 from .imaging import sniff
-from .imaging.base import Imaging, Limits
+from .imaging.base import Imaging, Limits, mask_stretched
 from .models import ModelProfile
 
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -40,13 +45,27 @@ class PreparedEdit:
     image_mimes: list[str]
     mask: bytes | None  # PNG in API convention (alpha 0 = paint), same size as images[0]; None for variations
     original: Any  # the decoded reference picture at its own size (for paste-back)
-    paint_mask: Any | None  # API-convention mask at the original's size (for paste-back)
+    paint_mask: Any | None  # API-convention mask at the original's size; see paste_back_mask()
     upload_size: tuple[int, int]  # size of images[0]
     #: where the original sits inside the upload: (left, top, width, height) after any square
     #: crop/pad and scaling, so results can be mapped back.  After a square *crop* (variations)
     #: left/top are negative: the original extends past the upload.
     placement: tuple[int, int, int, int] = (0, 0, 0, 0)
     warnings: list[str] = field(default_factory=list)
+    inpaint: bool = False  # an edit with a mask (paste-back applies), not a variation
+    mask_source: Any = None  # the given mask picture, until paste_back_mask() has made paint_mask
+    _building: Any = field(default=None, repr=False)
+
+    async def paste_back_mask(self, imaging: Imaging) -> Any:
+        """``paint_mask``, made from ``mask_source`` on first use (once, however many results
+        are finished side by side)."""
+        if self.paint_mask is None and self.mask_source is not None:
+            if self._building is None:
+                self._building = asyncio.ensure_future(
+                    imaging.normalize_mask(self.mask_source, imaging.size(self.original)))
+            mask, _ = await asyncio.shield(self._building)
+            self.paint_mask, self.mask_source = mask, None
+        return self.paint_mask
 
 
 async def load_picture(imaging: Imaging, source: Any, limits: Limits = Limits()) -> Any:
@@ -92,13 +111,18 @@ async def prepare_edit(imaging: Imaging, profile: ModelProfile, image: Any, mask
     w, h = imaging.size(original)
 
     paint_mask = None
-    if operation == "edit":
-        paint_mask = await _edit_mask(imaging, original, mask_pic, use_transparency and not opaque, warnings)
+    if operation == "edit" and mask_pic is not None:
+        if imaging.size(mask_pic) != (w, h):
+            warnings.append(mask_stretched(imaging.size(mask_pic), (w, h)))
+    elif operation == "edit":
+        paint_mask = await _mask_from_transparency(imaging, original, use_transparency and not opaque)
     elif mask is not None:
         warnings.append("A mask was given for a variation and ignored: variations redo the whole image.")
 
     # 1. the square some models need: crop for variations (the whole frame is redone anyway),
     #    pad for edits (no pixel of the original may be lost)
+    if profile.edit_square and w != h and operation == "edit" and paint_mask is None:
+        paint_mask = await _full_size_mask(imaging, mask_pic, (w, h))  # padded below, at full size
     pic, pmask, place = original, paint_mask, (0, 0, w, h)
     padded = False
     if profile.edit_square and w != h:
@@ -125,54 +149,89 @@ async def prepare_edit(imaging: Imaging, profile: ModelProfile, image: Any, mask
     if profile.edit_max_edge and max(pw, ph) > profile.edit_max_edge:
         scale = profile.edit_max_edge / max(pw, ph)
 
-    # 3. encoded under the byte limit, shrinking step by step if need be
+    # 3. encoded under the byte limit, shrinking step by step if need be; the mask for the
+    #    first size is made meanwhile (Pillow works in threads, the browser off its main
+    #    thread for decode and encode), and again only if the image had to shrink
     transparent = False if opaque and not padded else await imaging.has_transparency(pic)
     fmt = _upload_format(profile, transparent)
-    for step in range(_MAX_STEPS):
-        size = (max(1, round(pw * scale)), max(1, round(ph * scale)))
-        up = await imaging.resize(pic, size) if size != (pw, ph) else pic
-        data, used = await _encode_within(imaging, up, fmt, profile, transparent)
-        if data is not None:
-            break
-        scale *= _SHRINK
-    else:
-        raise ImageInputError(
-            f"The image cannot be made smaller than {profile.edit_max_bytes / (1024 * 1024):g} MB "
-            f"for {profile.id}. Use a smaller or simpler image."
-        )
+    first = (max(1, round(pw * scale)), max(1, round(ph * scale)))
+    mask_src = pmask if pmask is not None else mask_pic
+    fitted, mask_bytes = await _both(
+        _fit_upload(imaging, pic, (pw, ph), scale, fmt, profile, transparent),
+        _upload_mask(imaging, mask_src, first, profile) if operation == "edit" else None)
+    data, used, size, step = fitted
+    if operation == "edit" and size != first:
+        mask_bytes = await _upload_mask(imaging, mask_src, size, profile)
     if step:
         warnings.append(
             f"The image was downscaled to {size[0]}x{size[1]} to stay under "
             f"{profile.edit_max_bytes / (1024 * 1024):g} MB for {profile.id}."
         )
-
-    mask_bytes = None
-    if pmask is not None:
-        up_mask, _ = await imaging.normalize_mask(pmask, size)  # resize + re-threshold
-        if not await imaging.has_transparency(up_mask):
-            raise ImageInputError(
-                "The painted area vanished when the image was scaled down for upload: paint a larger area.")
-        mask_bytes = await imaging.encode(up_mask, "png", fast=True)
-        if len(mask_bytes) > profile.edit_mask_max_bytes:
-            raise ImageInputError("The mask is too detailed to upload (over 4 MB): paint simpler shapes.")
+    if mask_bytes is None and operation == "edit":  # the painted area vanished at upload size
+        if pmask is None:  # was anything painted at all? (the full-size mask answers; rare)
+            await _full_size_mask(imaging, mask_pic, (w, h))
+        raise ImageInputError(
+            "The painted area vanished when the image was scaled down for upload: paint a larger area.")
 
     sx, sy = size[0] / pw, size[1] / ph
     placement = (round(place[0] * sx), round(place[1] * sy), round(place[2] * sx), round(place[3] * sy))
     return PreparedEdit(
         images=[data], image_mimes=[_MIME[used]], mask=mask_bytes, original=original,
-        paint_mask=paint_mask, upload_size=size, placement=placement, warnings=warnings)
+        paint_mask=paint_mask, upload_size=size, placement=placement, warnings=warnings,
+        inpaint=operation == "edit", mask_source=mask_pic if paint_mask is None else None)
 
 
-async def _edit_mask(imaging: Imaging, original: Any, mask: Any, use_transparency: bool,
-                     warnings: list[str]) -> Any:
-    size = imaging.size(original)
-    if mask is not None:  # already a picture
-        paint_mask, more = await imaging.normalize_mask(mask, size)
-        warnings.extend(more)
-        if not await imaging.has_transparency(paint_mask):
-            raise ImageInputError(
-                "The mask marks nothing to repaint: paint (white, or transparent) over the part to change.")
-        return paint_mask
+async def _both(a, b):
+    """Await two steps side by side; if either fails, the first one's error is raised (as
+    when they ran in turn) once both have ended: nothing is left running."""
+    if b is None:
+        return await a, None
+    got = await asyncio.gather(a, b, return_exceptions=True)
+    for item in got:
+        if isinstance(item, BaseException):
+            raise item
+    return got[0], got[1]
+
+
+async def _fit_upload(imaging: Imaging, pic: Any, pic_size: tuple[int, int], scale: float, fmt: str,
+                      profile: ModelProfile, transparent: bool) -> tuple[bytes, str, tuple[int, int], int]:
+    """(bytes, format, size, shrink steps) of the upload under the model's byte limit."""
+    pw, ph = pic_size
+    for step in range(_MAX_STEPS):
+        size = (max(1, round(pw * scale)), max(1, round(ph * scale)))
+        up = await imaging.resize(pic, size) if size != (pw, ph) else pic
+        data, used = await _encode_within(imaging, up, fmt, profile, transparent)
+        if data is not None:
+            return data, used, size, step
+        scale *= _SHRINK
+    raise ImageInputError(
+        f"The image cannot be made smaller than {profile.edit_max_bytes / (1024 * 1024):g} MB "
+        f"for {profile.id}. Use a smaller or simpler image."
+    )
+
+
+async def _upload_mask(imaging: Imaging, mask: Any, size: tuple[int, int], profile: ModelProfile) -> bytes | None:
+    """The mask at the upload's size as PNG (resized and re-thresholded); None if nothing
+    painted is left at that size."""
+    up_mask, _ = await imaging.normalize_mask(mask, size)
+    if not await imaging.has_transparency(up_mask):
+        return None
+    data = await imaging.encode(up_mask, "png", fast=True)
+    if len(data) > profile.edit_mask_max_bytes:
+        raise ImageInputError("The mask is too detailed to upload (over 4 MB): paint simpler shapes.")
+    return data
+
+
+async def _full_size_mask(imaging: Imaging, mask: Any, size: tuple[int, int]) -> Any:
+    """A given mask at the original's size; refused if it marks nothing."""
+    paint_mask, _ = await imaging.normalize_mask(mask, size)  # the stretch warning is prepare's
+    if not await imaging.has_transparency(paint_mask):
+        raise ImageInputError(
+            "The mask marks nothing to repaint: paint (white, or transparent) over the part to change.")
+    return paint_mask
+
+
+async def _mask_from_transparency(imaging: Imaging, original: Any, use_transparency: bool) -> Any:
     if use_transparency and await imaging.has_transparency(original):
         paint_mask = await imaging.mask_from_alpha(original)
         if not await imaging.has_transparency(paint_mask):

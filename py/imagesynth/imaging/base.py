@@ -23,6 +23,13 @@ from typing import Any
 PAINT_THRESHOLD = 128
 
 
+def mask_stretched(mask_size: tuple[int, int], image_size: tuple[int, int]) -> str:
+    """The warning when a mask of another size than its image is stretched to fit (one
+    wording for every backend, and for ``prepare``, which checks before scaling)."""
+    return (f"The mask is {mask_size[0]}x{mask_size[1]} but the image is {image_size[0]}x{image_size[1]}; "
+            "the mask was stretched to fit. Make the mask the same size as the image to avoid this.")
+
+
 @dataclass(frozen=True)
 class Limits:
     """Guards applied before and during decoding of untrusted images."""

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import ImageInputError
 from . import sniff
-from .base import PAINT_THRESHOLD, Imaging, Limits
+from .base import PAINT_THRESHOLD, Imaging, Limits, mask_stretched
 
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}
 
@@ -295,13 +295,21 @@ class CanvasImaging(Imaging):
         mask = _coerce(mask)
         w, h = mask.width, mask.height
         tw, th = max(1, int(size[0])), max(1, int(size[1]))
-        alpha = _alpha_of(mask)
         warnings: list[str] = []
         if (w, h) != (tw, th):
-            warnings.append(
-                f"The mask is {w}x{h} but the image is {tw}x{th}; "
-                "the mask was stretched to fit. Make the mask the same size as the image to avoid this."
-            )
+            warnings.append(mask_stretched((w, h), (tw, th)))
+            if mask.alpha is None and mask.rgba is None:
+                # Scaling (prepare sends the mask at the upload's size): resize on the canvas and
+                # read back only the small alpha. Transparency anywhere leaves alpha < 255 after
+                # the smooth reduction, so the small plane says which convention the mask uses;
+                # fully opaque there means black and white, judged below at full size. (Reading
+                # the full 12 MP alpha into Python first took most of the edit's preparation.)
+                small = CanvasPicture(_resize_source(mask.source, w, h, tw, th, "medium"), tw, th)
+                small_alpha = _rgba(small)[3::4]
+                if small_alpha.count(255) != len(small_alpha):
+                    paint = small_alpha.translate(_INVERT)
+                    return _mask_from_paint(paint.translate(_PAINT_FROM_GREY), tw, th), warnings
+        alpha = _alpha_of(mask)
         if alpha.count(255) != len(alpha):
             if (w, h) == (tw, th) and not _partial_alpha_plane(alpha):
                 # already binary: the mask is its own alpha in black, made on the canvas
@@ -413,18 +421,21 @@ def _js_message(exc: Exception) -> str:
     return msg.splitlines()[0][:200]
 
 
-def _resize_source(source: Any, w: int, h: int, tw: int, th: int) -> Any:
-    """drawImage with high-quality smoothing; a big reduction goes by halves first, because a
-    single large step samples too few source pixels in some browsers (aliasing)."""
+def _resize_source(source: Any, w: int, h: int, tw: int, th: int, quality: str = "high") -> Any:
+    """drawImage with smoothing ("high" for pictures; a mask, thresholded afterwards, does with
+    "medium"); a big reduction goes by halves first, because a single large step samples too
+    few source pixels in some browsers (aliasing)."""
     while True:
         nw = max(tw, (w + 1) // 2) if w >= 2 * tw else w
         nh = max(th, (h + 1) // 2) if h >= 2 * th else h
         if (nw, nh) == (w, h):
             break
         canvas, ctx = _new_canvas(nw, nh)
+        ctx.imageSmoothingQuality = quality
         ctx.drawImage(source, 0, 0, w, h, 0, 0, nw, nh)
         source, w, h = canvas, nw, nh
     canvas, ctx = _new_canvas(tw, th)
+    ctx.imageSmoothingQuality = quality
     ctx.drawImage(source, 0, 0, w, h, 0, 0, tw, th)
     return canvas
 

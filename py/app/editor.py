@@ -185,6 +185,23 @@ class MaskEditor:
         blob = await self.js.exportMask(_js_object({"withImage": bool(with_image)}))
         return await blob_bytes(blob)
 
+    async def export_mask_for(self, imaging: Any) -> Any:
+        """The mask for ``prepare``: with the canvas imaging backend, the editor's pixels
+        handed over as a picture (no 12 MP PNG written only to be decoded again); with any
+        other backend, PNG bytes (``export_mask``)."""
+        from imagesynth.imaging.canvas import CanvasImaging, CanvasPicture
+
+        if isinstance(imaging, CanvasImaging):
+            bitmap = self.js.exportMaskBitmap()
+            if bitmap is not None and not _is_undefined(bitmap):
+                # the bitmap is ours alone: the picture takes it without a copy (and closes it)
+                return CanvasPicture(bitmap, int(bitmap.width), int(bitmap.height), is_canvas=False)
+        return await self.export_mask()
+
+    def extended(self) -> bool:
+        """Has the canvas been grown (outpainting) beyond the loaded image?"""
+        return bool(self.js.getState().extended)
+
     async def export_image(self) -> bytes:
         """The (possibly extended) image as PNG bytes; extensions are transparent."""
         return await blob_bytes(await self.js.exportImage())

@@ -434,6 +434,7 @@ def measure_boot(bench: Bench):
             try:
                 page = ctx.new_page()
                 if which == "static":
+                    _net_counter(ctx, page)  # the same instrumentation as the app's load (CDP Network)
                     page.goto(base + "/bench/static.html", wait_until="commit")
                     typing_base.append(_type_first(page))
                 elif which == "app":

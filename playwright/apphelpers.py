@@ -9,7 +9,7 @@ READY_TIMEOUT = 60_000  # cold Pyodide start on a slow CI machine
 
 def open_app(page, server, path: str = "/"):
     page.goto(server.url + path)
-    page.wait_for_selector("body[data-ready]", timeout=READY_TIMEOUT)
+    page.wait_for_selector("body[data-wired]", timeout=READY_TIMEOUT)
     return page
 
 

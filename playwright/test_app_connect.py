@@ -86,7 +86,7 @@ def test_tab_only_key_is_gone_after_reload(page, sandbox_server):
     stored = page.evaluate("JSON.stringify(Object.entries(localStorage))")
     assert KEY not in stored  # "this tab only" never touches storage
     page.reload()
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("body[data-wired]", timeout=60_000)
     page.wait_for_selector("#conn-status[data-state=error]")
     assert "key needed" in page.inner_text("#conn-status")
     assert page.input_value("#api-key") == ""
@@ -100,7 +100,7 @@ def test_remembered_key_survives_reload_until_forgotten(page, sandbox_server, sc
     use_compatible(page, sandbox_server.url + "/v1", KEY, remember=True)
     page.wait_for_selector("#conn-status[data-state=ok]")
     page.reload()
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("body[data-wired]", timeout=60_000)
     page.wait_for_selector("#conn-status[data-state=ok]")
     assert "OpenAI-compatible" in page.inner_text("#conn-status")
     page.click("#open-connect")
@@ -110,7 +110,7 @@ def test_remembered_key_survives_reload_until_forgotten(page, sandbox_server, sc
     assert page.input_value("#api-key") == ""
     assert KEY not in page.evaluate("JSON.stringify(Object.entries(localStorage))")
     page.reload()
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("body[data-wired]", timeout=60_000)
     page.wait_for_selector("#conn-status[data-state=error]")
     assert page.input_value("#api-key") == ""
 

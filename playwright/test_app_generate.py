@@ -23,7 +23,7 @@ def test_shell_paints_before_python(page, server, screenshot):
         assert page.locator("#generate").is_disabled()
         assert "Starting Python" in page.inner_text("#generate")
         screenshot(page, "app-01-booting")
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("body[data-wired]", timeout=60_000)
     assert page.input_value("#prompt") == "typed before Python was ready"
     assert page.locator("#generate").is_enabled()
     assert page.inner_text("#generate").strip() == "Generate"
@@ -216,7 +216,7 @@ def test_lightbox_download_and_history_after_reload(app_page, context, server, s
     # history survives a reload, newest first
     generate(page, "the newest", n=1, size="Small")
     page.reload()
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("body[data-wired]", timeout=60_000)
     prompts = page.locator("#gallery .tile .prompt-text").all_inner_texts()
     assert prompts[:2] == ["the newest", "a keeper"], prompts
 

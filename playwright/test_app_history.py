@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("server")
 
 def _reopen(page):
     page.reload()
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("body[data-wired]", timeout=60_000)
 
 
 def _thumb_info(page) -> list[dict]:
@@ -113,7 +113,7 @@ def test_navigating_away_mid_request(app_page, context, server):
     generate(page, "[[sandbox:slow:10]] half a pair", n=1, size="Small", wait=False)
     page.wait_for_selector("#runs .run:first-child .row[data-stage=waiting]")
     page.goto(server.url + "/")  # navigate away mid-request
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("body[data-wired]", timeout=60_000)
     page.locator("#runs .run[data-state=interrupted]").first.wait_for(timeout=30_000)
     assert page.locator("#runs .run[data-state=interrupted]").count() == 1
     page.locator("#runs .run[data-state=interrupted] button", has_text="Dismiss").click()
@@ -183,7 +183,7 @@ def test_export_then_import_into_fresh_profile(app_page, browser, server, screen
         assert p2.locator("#gallery .tile").count() == 3
         # and the images survive a reload in the new profile
         p2.reload()
-        p2.wait_for_selector("body[data-ready]", timeout=60_000)
+        p2.wait_for_selector("body[data-wired]", timeout=60_000)
         assert p2.locator("#gallery .tile").count() == 3
     finally:
         fresh.close()
@@ -311,7 +311,7 @@ def test_two_hundred_images_load_on_thumbnails(app_page, context, server, screen
     """)
     started = time.monotonic()
     page.reload()
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("body[data-wired]", timeout=60_000)
     page.wait_for_function("document.getElementById('gallery-count').textContent === '200 images'")
     elapsed = time.monotonic() - started
     boot = page.get_attribute("body", "data-boot")

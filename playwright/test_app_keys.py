@@ -111,7 +111,7 @@ def test_key_only_in_requests_to_the_endpoint(browser, key_server, tmp_path, scr
         assert not [m for m in rec.console if KEY in m]
         # after a reload the tab-only key is gone
         page.reload()
-        page.wait_for_selector("body[data-ready]", timeout=60_000)
+        page.wait_for_selector("body[data-wired]", timeout=60_000)
         assert page.input_value("#api-key") == ""
         assert KEY not in _storage_dump(page)
         _check_requests(rec, key_server.url)
@@ -181,4 +181,4 @@ def test_csp_header_and_meta_both_allow_the_app(page, server):
     resp = page.goto(server.url + "/")
     header = resp.headers.get("content-security-policy", "")
     assert "script-src" in header
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("body[data-wired]", timeout=60_000)

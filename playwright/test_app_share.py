@@ -41,7 +41,7 @@ def test_share_link_round_trip_hostile_prompt(app_page, context, server, screens
     seen = []
     p2.on("request", lambda r: seen.append(r.url))
     p2.goto(link)
-    p2.wait_for_selector("body[data-ready]", timeout=60_000)
+    p2.wait_for_selector("body[data-wired]", timeout=60_000)
     p2.wait_for_selector("#alerts .alert[data-key=filled]")
     assert p2.input_value("#prompt") == HOSTILE
     assert p2.input_value("#n") == "3"
@@ -68,7 +68,7 @@ def test_link_fields_that_are_not_settings_are_refused(page, server):
     seen = []
     page.on("request", lambda r: seen.append(r.url))
     page.goto(link)
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.wait_for_selector("body[data-wired]", timeout=60_000)
     page.wait_for_selector("#alerts .alert[data-key=filled]")
     assert page.input_value("#prompt") == "a cat"
     assert page.input_value("#n") == "2"

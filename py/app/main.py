@@ -112,18 +112,28 @@ async def boot() -> None:
     app.transport = BrowserTransport()
     app.runtime = await _runtime_facts()
     app.imaging = await _imaging(app.runtime)
-    views.wire_lightbox()
-    views.wire_about()
-    views.render_about()
     from app import gallery, history
 
     history.hold_page_lock()  # lets a later page tell this page's runs from a dead page's
     gallery.wire()
-    await _history()
-
     connect.on_models = generate.set_models
     generate.set_models(None)
     generate.start()
+    app.ready = True
+    for node in (dom.el("test-connection"), dom.el("use-connection"), dom.el("forget-key")):
+        node.disabled = False
+    document.body.classList.remove("booting")
+    document.body.setAttribute("data-ready", "1")
+    # when Python's own code started and how long the app's boot took (ms since navigation)
+    document.body.setAttribute("data-boot", f"python-start={t0:.0f} ready={js.performance.now():.0f}")
+    # Generate works from here. What the first click does not need is wired after the page
+    # has had a turn to show that (tens of ms): the saved images, the task switch and the
+    # reference image, share links and dropped PNGs, runs a closed page left behind.
+    await asyncio.sleep(0)
+    views.wire_lightbox()
+    views.wire_about()
+    views.render_about()
+    await _history()
     try:
         from app import reference
 
@@ -139,13 +149,7 @@ async def boot() -> None:
         dom.run_task(gallery.backfill_thumbs())
     except Exception as exc:
         _report(exc)
-    app.ready = True
-    for node in (dom.el("test-connection"), dom.el("use-connection"), dom.el("forget-key")):
-        node.disabled = False
-    document.body.classList.remove("booting")
-    document.body.setAttribute("data-ready", "1")
-    # when Python's own code started and how long the app's boot took (ms since navigation)
-    document.body.setAttribute("data-boot", f"python-start={t0:.0f} ready={js.performance.now():.0f}")
+    document.body.setAttribute("data-wired", "1")  # everything above is in place (tests wait for it)
     await connect.start()
     document.body.setAttribute("data-connected", "1" if app.connected else "0")
 

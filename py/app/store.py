@@ -10,7 +10,6 @@ keeps credentials out of ``GeneratedImage.params``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -90,6 +89,8 @@ async def _sha256(u8, data: bytes) -> str:
             return bytes(js.Uint8Array.new(buf).to_py()).hex()
     except Exception:
         pass
+    import hashlib  # only here, the rare fallback: importing it costs ~4 ms of the page's start
+
     return hashlib.sha256(bytes(data)).hexdigest()
 
 

@@ -1,17 +1,13 @@
-// The only JavaScript the shell needs before Python is ready: show the first
-// screen when nothing is configured yet, and say so if Python never starts.
+// The only JavaScript the shell needs before Python is ready: say the first screen's
+// connection card is open (static/first-run.js has shown it from the first frame, by a class
+// on <html>; py/app/connect.py takes it over), and say so if Python never starts.
 // Everything else (settings, generation, views) is Python in py/app/.
 (function () {
   "use strict";
-  var saved = null;
-  try { saved = window.localStorage.getItem("imagesynth.connection"); } catch (e) { /* storage blocked */ }
-  if (!saved) {
-    var connect = document.getElementById("connect");
-    if (connect) connect.hidden = false;
+  if (document.documentElement.classList.contains("first-run")) {
     var toggle = document.getElementById("open-connect");
     if (toggle) toggle.setAttribute("aria-expanded", "true");
   }
-  document.documentElement.classList.remove("first-run");  // static/first-run.js: the card is shown now
   var started = Date.now();
   var timer = window.setInterval(function () {
     if (!document.body.classList.contains("booting")) { window.clearInterval(timer); return; }

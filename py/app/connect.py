@@ -286,8 +286,18 @@ def toggle_panel(evt=None) -> None:
     show_panel(bool(panel.hidden), focus=bool(panel.hidden))
 
 
+def _adopt_first_run() -> None:
+    """static/first-run.js showed the card by a class on <html> (no layout change before the
+    first frame); from here its hidden attribute says whether it is shown."""
+    root = dom.document.documentElement
+    if root.classList.contains("first-run"):
+        el("connect").hidden = False
+        root.classList.remove("first-run")
+
+
 async def start() -> None:
     """Wire the panel; detect the sandbox; restore the saved connection."""
+    _adopt_first_run()
     for radio in _nodes('input[name="provider"]'):
         on(radio, "change", update_fields)
     on(el("test-connection"), "click", test_connection)

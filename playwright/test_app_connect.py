@@ -144,3 +144,33 @@ def test_keyboard_reaches_everything(page, sandbox_server):
         .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
         .map(e => e.id || e.outerHTML.slice(0, 60))""")
     assert unnamed == []
+
+
+# The models listing held back for a moment, in the page (deterministic, unlike a timed click).
+SLOW_MODELS_JS = """
+(() => {
+  const fetch0 = window.fetch;
+  window.fetch = async function (input, init) {
+    const url = String(input && input.url || input);
+    if (url.endsWith('/v1/models')) await new Promise((r) => setTimeout(r, 1500));
+    return fetch0.call(this, input, init);
+  };
+})();
+"""
+
+
+def test_generate_right_after_use_connection_waits_for_it(page, sandbox_server):
+    """Ctrl+Enter pressed while the chosen connection is still being checked runs with it,
+    rather than asking the user to choose a connection they have just chosen."""
+    page.add_init_script(SLOW_MODELS_JS)
+    open_app(page, sandbox_server)
+    page.wait_for_selector("#provider-sandbox-label:not([hidden])")
+    page.click("#use-connection")
+    page.wait_for_selector("#conn-status[data-state=busy]")
+    page.fill("#prompt", "chosen a moment ago")
+    page.press("#prompt", "Control+Enter")
+    page.wait_for_selector("#runs .run", timeout=30_000)
+    assert not alert_titles(page.locator("#alerts")), alert_titles(page.locator("#alerts"))
+    page.wait_for_function("document.querySelector('#runs .run').getAttribute('data-state') === 'done'",
+                           timeout=60_000)
+    assert page.inner_text("#conn-status").startswith("Sandbox")

@@ -228,8 +228,35 @@ async def use_connection(evt=None) -> None:
         dom.focus(el("prompt"))
 
 
+_activating: asyncio.Future | None = None  # the connection being put in use, if any
+
+
+async def connecting() -> bool:
+    """Wait for a connection that is being put in use; whether one is in use now. (Generate
+    pressed right after "Use this connection", or while a saved one is restored, goes ahead
+    with it instead of asking the user to choose one.)"""
+    pending = _activating
+    if pending is not None:
+        try:
+            await asyncio.shield(pending)
+        except Exception:  # noqa: BLE001 - activate() has said what went wrong
+            pass
+    return bool(app.connected and app.connection is not None)
+
+
 async def activate(conn: Connection, *, save: bool) -> bool:
     """Put a connection in use: list its models, save it, update the page. False on failure."""
+    global _activating
+    task = asyncio.ensure_future(_activate(conn, save=save))
+    _activating = task
+    try:
+        return await task
+    finally:
+        if _activating is task:
+            _activating = None
+
+
+async def _activate(conn: Connection, *, save: bool) -> bool:
     set_status(f"{conn.label()}: connecting…", "busy")
     try:
         ids = await _list(conn)

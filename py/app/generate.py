@@ -398,6 +398,10 @@ async def run_generation(evt=None) -> None:
         return
     views.clear_alert("form")
     if not app.connected or app.connection is None:
+        from .connect import connecting
+
+        await connecting()
+    if not app.connected or app.connection is None:
         views.show_alert(Message("Choose where images come from first",
                                  "Open “Connection”, pick a provider and press “Use this connection”.", "warn"),
                          key="form")

@@ -52,9 +52,13 @@ class PreparedEdit:
     #: left/top are negative: the original extends past the upload.
     placement: tuple[int, int, int, int] = (0, 0, 0, 0)
     warnings: list[str] = field(default_factory=list)
-    inpaint: bool = False  # an edit with a mask (paste-back applies), not a variation
     mask_source: Any = None  # the given mask picture, until paste_back_mask() has made paint_mask
     _building: Any = field(default=None, repr=False)
+
+    @property
+    def inpaint(self) -> bool:
+        """An edit with a mask (paste-back applies), not a variation."""
+        return self.paint_mask is not None or self.mask_source is not None
 
     async def paste_back_mask(self, imaging: Imaging) -> Any:
         """``paint_mask``, made from ``mask_source`` on first use (once, however many results
@@ -100,12 +104,7 @@ async def prepare_edit(imaging: Imaging, profile: ModelProfile, image: Any, mask
     opaque = _opaque_source(image)  # JPEG bytes: no alpha to look for
     if operation == "edit" and mask is not None:
         # both decodes at once: the browser decodes off the main thread, Pillow in worker threads
-        got = await asyncio.gather(load_picture(imaging, image), load_picture(imaging, mask),
-                                   return_exceptions=True)
-        for item in got:  # the image's error first, as when they were decoded in turn
-            if isinstance(item, BaseException):
-                raise item
-        original, mask_pic = got
+        original, mask_pic = await _both(load_picture(imaging, image), load_picture(imaging, mask))
     else:
         original, mask_pic = await load_picture(imaging, image), None
     w, h = imaging.size(original)
@@ -178,7 +177,7 @@ async def prepare_edit(imaging: Imaging, profile: ModelProfile, image: Any, mask
     return PreparedEdit(
         images=[data], image_mimes=[_MIME[used]], mask=mask_bytes, original=original,
         paint_mask=paint_mask, upload_size=size, placement=placement, warnings=warnings,
-        inpaint=operation == "edit", mask_source=mask_pic if paint_mask is None else None)
+        mask_source=mask_pic if paint_mask is None else None)
 
 
 async def _both(a, b):

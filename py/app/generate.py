@@ -300,20 +300,16 @@ class Run:
         try:
             # the full image only: committed before it is shown; the thumbnail comes after
             rec = await store.save(image, run=getattr(self, "record_id", None), thumb=False,
-                                   on_blob=lambda blob: early.update(img=views.predecode(blob)))
-        except store.StorageError as exc:
+                                   on_blob=lambda blob: early.update(img=views.predecode(blob), blob=blob))
+        except store.StorageError as exc:  # shown all the same, from the Blob made for the save
             rec = store.Record(id=None, created=time.time() * 1000,
                                prompt=str(image.params.get("prompt") or self.prompt), mime=image.mime,
                                width=image.width, height=image.height, params=dict(image.params),
-                               blob=dom.blob_from_bytes(image.data, image.mime), saved=False)
+                               blob=early.get("blob") or dom.blob_from_bytes(image.data, image.mime), saved=False)
             note, bad = "Not saved in this browser: download it to keep it.", True
             from . import history
 
             history.storage_refused(rec, exc)  # says so, with the image's download
-            if "img" in early:  # the record shown is a new Blob: the head start is not used
-                import js
-
-                js.URL.revokeObjectURL(early.pop("img").getAttribute("src"))
         if "img" in early:
             views.adopt(rec, early["img"])
         text = "Done · saved" if rec.saved else "Done · not saved"
@@ -397,16 +393,12 @@ async def run_generation(evt=None) -> None:
     if not app.ready:
         return
     views.clear_alert("form")
-    if not app.connected or app.connection is None:
-        from .connect import connecting
+    from .connect import connecting, show_panel
 
-        await connecting()
-    if not app.connected or app.connection is None:
+    if not await connecting():  # a connection being put in use right now is waited for
         views.show_alert(Message("Choose where images come from first",
                                  "Open “Connection”, pick a provider and press “Use this connection”.", "warn"),
                          key="form")
-        from .connect import show_panel
-
         show_panel(True, focus=True)
         return
     try:

@@ -64,9 +64,14 @@ def show_error(exc: BaseException, *, key: str | None = None):
 
 
 # -------------------------------------------------------------------------------- gallery
+def _url_key(rec):
+    """Where a record's full-image URL is kept: by id once stored, by its Blob before."""
+    return id(rec.blob) if rec.id is None else rec.id
+
+
 def _url_for(rec) -> str:
     """Object URL of the full image (``rec.blob`` must be loaded: ``store.full_blob``)."""
-    k = id(rec.blob) if rec.id is None else rec.id
+    k = _url_key(rec)
     if k not in _urls:
         _urls[k] = dom.object_url(rec.blob)
     return _urls[k]
@@ -91,7 +96,7 @@ def _ignore(*_args) -> None:
 
 def adopt(rec, img) -> None:
     """The record's object URL is the predecoded <img>'s: one URL, one decode for every view."""
-    _urls[id(rec.blob) if rec.id is None else rec.id] = img.getAttribute("src")
+    _urls[_url_key(rec)] = img.getAttribute("src")
 
 
 def full_url_now(rec) -> str:

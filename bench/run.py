@@ -273,9 +273,9 @@ class Bench:
         self.rows[key] = {"figure": label, "target": target, "unit": None, "value": None, "baseline": None,
                           "ratio": None, "status": "n/a", "note": reason}
 
-    def guarded(self, keys, fn, *args):
-        """Run fn; any row in keys it did not fill becomes n/a with the reason."""
-        group = next((g for g, ks in GROUPS.items() if set(keys) <= set(ks)), None)
+    def guarded(self, group, fn, *args):
+        """Run fn for the rows of GROUPS[group]; any it did not fill becomes n/a with the reason."""
+        keys = GROUPS[group]
         if self.only and group not in self.only:
             for k in keys:
                 self.na(k, "not asked for (--only)")
@@ -602,8 +602,7 @@ def measure_app(bench: Bench):
         # -- row 5: the app's own edit flow, as a user meets it: a 12 MP JPEG as the reference, a
         #    stroke painted in the editor, click "Edit image" -> the edits request leaves
         try:
-            args, kwargs = _edit_flow(page, base, bench)
-            bench.put("prepare_page", *args, **kwargs)
+            _edit_flow(page, base, bench)
         except NA as exc:
             bench.na("prepare_page", str(exc))
     finally:
@@ -632,8 +631,8 @@ async ({timeout}) => {
 """
 
 
-def _edit_flow(page, base: str, bench: Bench):
-    """(median, None, samples...) for row 5, and prepare_edit alone from bytes as a note."""
+def _edit_flow(page, base: str, bench: Bench) -> None:
+    """Row 5, with prepare_edit alone from bytes in its note."""
     _set_form(page, "bench edit flow: a balloon", 1, EDIT_MODEL, stream=False)
     page.set_input_files("#reference-file", files=[{
         "name": "photo12mp.jpg", "mimeType": "image/jpeg",
@@ -663,8 +662,8 @@ def _edit_flow(page, base: str, bench: Bench):
         "async (a) => await window.__benchPrepare(a[0], a[1], a[2], a[3])",
         [base + "/bench/photo12mp.jpg", base + "/bench/mask12mp.png", 3, EDIT_MODEL]))
     alone = median([t * 1000 for t in res["times"][1:]])
-    return (median(times), None), dict(
-        limit=500, samples=times,
+    bench.put(
+        "prepare_page", median(times), None, limit=500, samples=times,
         note=f"app page, {res['imaging']}: 4000x3000 JPEG as the reference, a stroke painted in the editor, "
              f"click Edit image -> edits request starts ({EDIT_MODEL}, upload {res['upload'][0]}x{res['upload'][1]}); "
              f"first run dropped; prepare_edit alone from JPEG + mask PNG bytes: {alone:.0f} ms",
@@ -888,24 +887,23 @@ def main(argv=None) -> int:
     bench = Bench(runs, args.quick)
     bench.only = only
     started = time.monotonic()
-    browser_keys = ["typing", "ready_cold", "ready_warm", "first_load_bytes", "client_overhead", "n4_page",
-                    "prepare_page", "memory_200"]
+    browser_keys = GROUPS["boot"] + GROUPS["app"] + GROUPS["memory"]
 
-    bench.guarded(["prepare_pillow"], measure_prepare_pillow, bench)
-    bench.guarded(["painting"], measure_painting, bench) if Path(CHROMIUM).exists() else \
+    bench.guarded("pillow", measure_prepare_pillow, bench)
+    bench.guarded("painting", measure_painting, bench) if Path(CHROMIUM).exists() else \
         bench.na("painting", f"no Chromium at {CHROMIUM}")
     with ExitStack() as stack:
         try:
             stack.enter_context(served_site(bench))
         except NA as exc:
-            for k in browser_keys + ["n4_cpython"]:
+            for k in browser_keys + GROUPS["cpython"]:
                 bench.na(k, str(exc))
         except Exception as exc:  # noqa: BLE001
             log(traceback.format_exc())
-            for k in browser_keys + ["n4_cpython"]:
+            for k in browser_keys + GROUPS["cpython"]:
                 bench.na(k, f"site/server: {_short(exc)}")
         if bench.server is not None:
-            bench.guarded(["n4_cpython"], measure_n4_cpython, bench)
+            bench.guarded("cpython", measure_n4_cpython, bench)
             if not Path(CHROMIUM).exists():
                 for k in browser_keys:
                     bench.na(k, f"no Chromium at {CHROMIUM}")
@@ -919,10 +917,9 @@ def main(argv=None) -> int:
                     with sync_playwright() as pw:
                         bench.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                         try:
-                            bench.guarded(["typing", "ready_cold", "ready_warm", "first_load_bytes"],
-                                          measure_boot, bench)
-                            bench.guarded(["client_overhead", "n4_page", "prepare_page"], measure_app, bench)
-                            bench.guarded(["memory_200"], measure_memory, bench)
+                            bench.guarded("boot", measure_boot, bench)
+                            bench.guarded("app", measure_app, bench)
+                            bench.guarded("memory", measure_memory, bench)
                         finally:
                             bench.browser.close()
     meta = {"when": time.strftime("%Y-%m-%d %H:%M", time.localtime()), "machine": machine(), "runs": runs,

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.usefixtures("server")
 
 
 
-def test_shell_paints_before_python(page, server, screenshot):
-    """The layout and the prompt box work before Python is ready; Python-bound controls say so."""
+def test_shell_paints_before_python(page, server, runtime_info, screenshot):
+    """The layout and the prompt box work before Python is ready; Python-bound controls say so.
+    Python started from the build's stdlib bytecode (no module compiled on the way)."""
     page.goto(server.url + "/", wait_until="commit")
     page.wait_for_selector("#prompt")
     # Typing works at once, whatever Python is doing.
@@ -27,6 +28,11 @@ def test_shell_paints_before_python(page, server, screenshot):
     assert page.input_value("#prompt") == "typed before Python was ready"
     assert page.locator("#generate").is_enabled()
     assert page.inner_text("#generate").strip() == "Generate"
+    boot = dict(kv.split("=") for kv in page.get_attribute("body", "data-boot").split())
+    if runtime_info["stdlib_bytecode"]:
+        assert boot["stdlib-compiled"] == "0", boot  # a start-up module the build missed
+    else:
+        assert int(boot["stdlib-compiled"]) > 50, boot  # sources only: the count means what it says
 
 
 def test_first_run_sandbox_three_small_images(app_page, screenshot, console_errors):

@@ -195,6 +195,51 @@ def test_bytecode_for_every_module(built):
             assert f"{prefix}__pycache__/main.cpython-314.pyc" not in names
 
 
+@needs_node
+def test_stdlib_start_up_modules_have_bytecode(built):
+    """The served stdlib has pycs instead of sources for what Python's start, PyScript and the
+    page import; everything else keeps its source. (A browser test checks the page then
+    compiles no stdlib module at start.)"""
+    dest, info, logs = built
+    assert info["stdlib_bytecode"] > 100
+    assert any(line.startswith("stdlib bytecode: ") for line in logs)
+    with zipfile.ZipFile(dest / "pyscript" / "pyodide" / "python_stdlib.zip") as zf:
+        names = set(zf.namelist())
+        # asyncio: Pyodide's own start; html.entities: PyScript's package (import base64,html,io)
+        for mod in ("asyncio/__init__", "json/decoder", "html/entities", "encodings/cp437"):
+            assert f"{mod}.pyc" in names and f"{mod}.py" not in names, mod
+            data = zf.read(f"{mod}.pyc")
+            assert int.from_bytes(data[4:8], "little") == 1  # hash-based, unchecked (PEP 552)
+        assert "smtplib.py" in names and "smtplib.pyc" not in names  # not imported at start
+
+
+def test_imported_names_from_python_zips_and_js(tmp_path):
+    z = tmp_path / "m.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("m/a.py", "import os.path, json\nfrom urllib import parse\nfrom . import b\n"
+                              "def f():\n    import ipaddress\n")
+    main = tmp_path / "main.py"
+    main.write_text("import asyncio\nawait asyncio.sleep(0)\n")  # top-level await, as PyScript runs it
+    chunk = tmp_path / "core-x.js"
+    chunk.write_text('const a="A=1\\nimport base64,html,io\\nfrom textwrap import dedent\\n";import{x}from"./y.js";')
+    names = set(bytecode.imported_names([z, main, chunk]))
+    assert {"os.path", "json", "urllib", "urllib.parse", "ipaddress", "asyncio", "base64", "html", "io",
+            "textwrap", "textwrap.dedent", "encodings.cp437"} <= names
+    assert "b" not in names and "y" not in names
+
+
+def test_stdlib_bytecode_without_node_keeps_sources(tmp_path):
+    z = tmp_path / "python_stdlib.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("json/__init__.py", "X = 1\n")
+    before = z.read_bytes()
+    logs: list[str] = []
+    assert bytecode.stdlib_bytecode(z, [], tmp_path, "0", tmp_path / "cache", logs.append,
+                                    node=str(tmp_path / "no-such-node")) == []
+    assert z.read_bytes() == before
+    assert len(logs) == 1 and "sources only" in logs[0]
+
+
 def test_bytecode_without_node_keeps_sources(tmp_path):
     z = tmp_path / "m.zip"
     with zipfile.ZipFile(z, "w") as zf:

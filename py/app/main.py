@@ -105,6 +105,16 @@ async def _history() -> None:
     gallery.render(records)  # thumbnails only; full images stay in the store until opened
 
 
+def _stdlib_from_source() -> list[str]:
+    """Loaded stdlib modules whose importer compiled their source (zipimport's __file__ names
+    the file it used: .pyc for the build's bytecode, .py otherwise)."""
+    zipped = next((p for p in sys.path if p.endswith(".zip")), None)
+    if not zipped:
+        return []
+    return sorted(name for name, mod in list(sys.modules.items())
+                  if (f := str(getattr(mod, "__file__", None) or "")).startswith(zipped) and f.endswith(".py"))
+
+
 async def boot() -> None:
     t0 = js.performance.now()
     from imagesynth.transports.browser import BrowserTransport
@@ -124,8 +134,11 @@ async def boot() -> None:
         node.disabled = False
     document.body.classList.remove("booting")
     document.body.setAttribute("data-ready", "1")
-    # when Python's own code started and how long the app's boot took (ms since navigation)
-    document.body.setAttribute("data-boot", f"python-start={t0:.0f} ready={js.performance.now():.0f}")
+    # when Python's own code started and how long the app's boot took (ms since navigation),
+    # and how many stdlib modules were compiled from source on the way (the build gives the
+    # start-up ones bytecode: a number above 0 is start-up time spent compiling)
+    document.body.setAttribute("data-boot", f"python-start={t0:.0f} ready={js.performance.now():.0f} "
+                                            f"stdlib-compiled={len(_stdlib_from_source())}")
     # Generate works from here. What the first click does not need is wired after the page
     # has had a turn to show that (tens of ms): the saved images, the task switch and the
     # reference image, share links and dropped PNGs, runs a closed page left behind.

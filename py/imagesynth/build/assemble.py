@@ -551,8 +551,14 @@ def build_site(
         lock = {"info": base_lock["info"], "packages": {**base_lock["packages"], **lock_packages}}
         (py_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
 
-        # Bytecode for the page's modules, made by the served Pyodide (changes the zips' bytes).
+        # Bytecode for the page's modules, made by the served Pyodide (changes the zips' bytes),
+        # and for the stdlib modules the page imports at start (changes python_stdlib.zip).
         pkg_json = json.loads((pyodide_pkg / "package.json").read_text())
+        page_python = [tmp / CORE_ZIP] + ([tmp / APP_ZIP] if app_zip else [])
+        page_python += [p for p in (tmp / "py" / "app").glob("*.py")] if (tmp / "py" / "app").is_dir() else []
+        page_python += [ps_dir / n for n in preloads.chunk_names(ps_dir)]  # PyScript's own Python package
+        stdlib_pycs = bytecode.stdlib_bytecode(py_dir / "python_stdlib.zip", page_python, py_dir,
+                                               pkg_json["version"], cache, log)
         zips = [tmp / CORE_ZIP] + ([tmp / APP_ZIP] if app_zip else [])
         has_bytecode = bytecode.add_bytecode(zips, py_dir, pkg_json["version"], cache, log)
         core_sha = sha256_file(tmp / CORE_ZIP)
@@ -588,6 +594,7 @@ def build_site(
             },
             "core": {"file": CORE_ZIP, "sha256": core_sha, "modules": len(core_names)},
             "bytecode": has_bytecode,
+            "stdlib_bytecode": len(stdlib_pycs),
             "app": app_copied,
             "app_zip": app_zip,
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

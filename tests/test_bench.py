@@ -37,13 +37,14 @@ def test_bench_quick_runs_prints_table_and_writes_json(tmp_path):
     for _key, figure, _target in rows:
         line = next((ln for ln in lines if ln.startswith(figure)), None)
         assert line is not None, f"no table row for {figure!r}:\n{proc.stdout}"
-        assert line.rstrip().endswith(("PASS", "MISS")) or "n/a (" in line, line
+        assert line.rstrip().endswith(("PASS", "MISS", "info")) or "n/a (" in line, line
 
     doc = json.loads(out.read_text())
     assert doc["meta"]["runs"] == 1 and doc["meta"]["quick"] is True
     assert set(doc["rows"]) == {key for key, _f, _t in rows}
     for key, row in doc["rows"].items():
-        assert row["status"] in ("PASS", "MISS", "n/a"), (key, row)
+        assert row["status"] in ("PASS", "MISS", "n/a", "info"), (key, row)
+        assert (row["status"] == "info") <= (row["target"] == "(context)"), (key, row)  # no target, no verdict
         assert row["figure"] and row["target"], (key, row)
         if row["status"] == "n/a":
             assert row["note"], f"{key}: n/a without a reason"

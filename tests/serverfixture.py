@@ -15,7 +15,6 @@ or as a pytest fixture: ``from serverfixture import sandbox_server`` (module sco
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ import pytest
 import uvicorn
 
 from imagesynth.server.app import create_app
+from imagesynth.server.cli import listen
 
 
 @dataclass
@@ -48,7 +48,7 @@ def running_server(site_dir: Path | None = None, *, sandbox: bool = True, sandbo
     """Start uvicorn on a free port, wait until it accepts connections, stop it afterwards."""
     create_kwargs.setdefault("stream_delay", 0.01)
     app = create_app(site_dir, sandbox=sandbox, sandbox_key=sandbox_key, **create_kwargs)
-    sock = socket.create_server((host, 0))
+    sock = listen(host, 0)  # as `imagesynth serve` listens (TCP_NODELAY)
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2,
                             lifespan="off")

@@ -5,19 +5,29 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 import httpx
 
-from imagesynth.server.cli import build_parser, main
+from imagesynth.server.cli import build_parser, listen, main
 
 
 def test_parser_defaults():
     args = build_parser().parse_args([])
     assert (args.host, args.port, args.no_sandbox, args.open, args.sandbox_key, args.site) == \
         ("127.0.0.1", 8000, False, False, "sk-sandbox", None)
+
+
+def test_connections_send_without_waiting_for_acks():
+    """Every accepted connection has TCP_NODELAY (inherited from the listener): without it a
+    kept-alive connection's second response waited ~40 ms for the browser's delayed ACK."""
+    with listen("127.0.0.1", 0) as srv, socket.create_connection(srv.getsockname()) as client:
+        conn, _ = srv.accept()
+        with conn:
+            assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
 
 
 def test_missing_site_folder_is_a_clear_error(tmp_path, capsys):

@@ -16,6 +16,20 @@ import webbrowser
 from pathlib import Path
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now; OSError if the address is taken.
+
+    TCP_NODELAY is set here, on the listener, and inherited by every connection it
+    accepts: uvicorn writes a response's headers and its body separately, and without
+    it the body of every response after the first on a kept-alive connection waited
+    for the browser's delayed ACK (measured: 44 ms per file instead of 2.5 ms, on
+    each of the page's sequential start-up requests).
+    """
+    sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="imagesynth serve",
                                 description="Serve the imagesynth browser app and an offline sandbox images "
@@ -44,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"imagesynth serve: --site {args.site} is not a folder", file=sys.stderr)
         return 2
     try:
-        sock = socket.create_server((args.host, args.port), family=socket.AF_INET6 if ":" in args.host
-                                    else socket.AF_INET)
+        sock = listen(args.host, args.port)
     except OSError as exc:
         print(f"imagesynth serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
               "Try another --port (0 picks a free one).", file=sys.stderr)

@@ -15,12 +15,39 @@
 import { loadPyodide as load, version } from "../pyscript/pyodide/pyodide.mjs";
 
 const io = { stdout: (s) => console.log(s), stderr: (s) => console.warn(s) };
+let settled = false;
+let problem = null; // the first thing that went wrong while starting, in the runtime's own words
+
+// Said on the page at once (shell.js would only say "taking unusually long" after 45 s).
+// Not for a wasm the browser cannot compile: Pyodide only prints that, and loadPyodide()
+// never settles, so that case still gets shell.js's message.
+function failed(why) {
+  if (settled) return;
+  const say = () => {
+    const text = document.getElementById("boot-text");
+    if (!text || !document.body.classList.contains("booting")) return;
+    const line = String(problem || why || "unknown error").split("\n")[0].slice(0, 200).replace(/\.$/, "");
+    text.textContent = `Python could not start in this browser (${line}). Reload the page; if it ` +
+      "happens again, the site may be incomplete (rebuild it with “imagesynth build”) or the " +
+      "browser may be blocking WebAssembly.";
+    document.body.classList.add("boot-failed");
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", say, { once: true });
+  else say();
+}
+
+// A file of the runtime that is missing surfaces as an unhandled rejection inside Pyodide
+// before its start fails with a less telling "exit(1)".
+const noteProblem = (e) => { if (!settled && !problem) problem = (e.reason && e.reason.message) || e.message || null; };
+window.addEventListener("unhandledrejection", noteProblem);
+
 const started = load({
   indexURL: new URL("../pyscript/pyodide/", import.meta.url).href,
   stdout: (s) => io.stdout(s),
   stderr: (s) => io.stderr(s),
 });
-started.catch(() => {}); // a failed start is reported by PyScript, which awaits this same promise
+// PyScript awaits this same promise and logs a failure to the console; the page says it.
+started.then(() => { settled = true; }, (err) => failed((err && err.message) || String(err)));
 
 export { version };
 

@@ -8,7 +8,6 @@ from dataclasses import replace
 from imagesynth import errors as E
 from imagesynth.http import HttpRequest
 from imagesynth.models import image_models
-from imagesynth.orchestrate import list_models
 
 from . import dom, settings
 from .dom import el, h, on, set_text
@@ -168,6 +167,8 @@ def _models_node(ids: list[str], conn: Connection):
 
 
 async def _list(conn: Connection) -> list[str]:
+    from imagesynth.orchestrate import list_models  # loaded after boot (generate.py says why)
+
     ep = conn.endpoint(app.sandbox_url)
     try:
         return await list_models(ep, app.transport)

@@ -162,6 +162,11 @@ async def boot() -> None:
         dom.run_task(gallery.backfill_thumbs())
     except Exception as exc:
         _report(exc)
+    try:  # runs import it on first use (generate.py): loaded now, so that use costs nothing
+        import imagesynth.orchestrate  # noqa: F401
+    except Exception as exc:
+        _report(exc)
+
     document.body.setAttribute("data-wired", "1")  # everything above is in place (tests wait for it)
     await connect.start()
     document.body.setAttribute("data-connected", "1" if app.connected else "0")

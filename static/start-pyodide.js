@@ -19,8 +19,6 @@ let settled = false;
 let problem = null; // the first thing that went wrong while starting, in the runtime's own words
 
 // Said on the page at once (shell.js would only say "taking unusually long" after 45 s).
-// Not for a wasm the browser cannot compile: Pyodide only prints that, and loadPyodide()
-// never settles, so that case still gets shell.js's message.
 function failed(why) {
   if (settled) return;
   const say = () => {
@@ -41,8 +39,25 @@ function failed(why) {
 const noteProblem = (e) => { if (!settled && !problem) problem = (e.reason && e.reason.message) || e.message || null; };
 window.addEventListener("unhandledrejection", noteProblem);
 
+// A runtime file the server does not have. Needed for the wasm above all: Pyodide only prints
+// that it could not compile it, and loadPyodide() never settles. Resource Timing's
+// responseStatus (Chromium; elsewhere undefined, and shell.js's message stays the fallback).
+const indexURL = new URL("../pyscript/pyodide/", import.meta.url).href;
+try {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (!settled && e.name.startsWith(indexURL) && e.responseStatus >= 400) {
+        problem = `${e.name.slice(indexURL.length)} answered HTTP ${e.responseStatus}`;
+        failed(problem);
+      }
+    }
+  }).observe({ type: "resource", buffered: true });
+} catch {
+  // no PerformanceObserver for resources: the failures above still show when Pyodide rejects
+}
+
 const started = load({
-  indexURL: new URL("../pyscript/pyodide/", import.meta.url).href,
+  indexURL,
   stdout: (s) => io.stdout(s),
   stderr: (s) => io.stderr(s),
 });

@@ -15,7 +15,7 @@ there is nothing to check. The sources stay in the zip: tracebacks keep their
 lines, and a pyc the interpreter refused would only cost the compile again.
 
 The same goes for the standard library: Pyodide's npm ``python_stdlib.zip``
-holds sources only, so every page load compiled the ~130 stdlib modules that
+holds sources only, so every page load compiled the ~140 stdlib modules that
 Python's own start, PyScript and the app import (measured, warm cache: Python's
 boot 970 ms with sources, 170 ms with bytecode; html.entities alone 21 ms).
 ``stdlib_bytecode`` replaces those modules' sources in the served zip with pycs

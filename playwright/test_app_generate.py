@@ -35,12 +35,13 @@ def test_shell_paints_before_python(page, server, runtime_info, screenshot):
         assert int(boot["stdlib-compiled"]) > 50, boot  # sources only: the count means what it says
 
 
-@pytest.mark.parametrize("missing", ["pyodide.asm.wasm", "python_stdlib.zip"])
+@pytest.mark.parametrize("missing", ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide.mjs"])
 def test_runtime_that_cannot_load_is_said_at_once(page, server, screenshot, missing):
     """A file of the Python runtime missing (an incomplete static upload): the boot line says
     which, within seconds, not after shell.js's 45 s "taking unusually long". (A missing wasm
     never makes Pyodide's start fail, it only prints; the page sees the 404 itself.)"""
     page.route(f"**/{missing}", lambda route: route.fulfill(status=404, body="not found"))
+    page.clock.install()  # real time flows; run_for() below skips ahead
     page.goto(server.url + "/")
     page.wait_for_selector("body.boot-failed", timeout=15_000)
     text = page.inner_text("#boot-text")
@@ -48,6 +49,9 @@ def test_runtime_that_cannot_load_is_said_at_once(page, server, screenshot, miss
     assert missing in text, text  # which file, not the runtime's "exit(1)"
     assert "imagesynth build" in text and "Traceback" not in text
     assert page.locator("#prompt").is_editable()  # what was typed is not lost
+    assert page.inner_text("#generate") == "Python did not start"
+    page.clock.run_for(60_000)  # shell.js's "taking unusually long" (45 s) must not replace it
+    assert page.inner_text("#boot-text") == text
     if missing.endswith(".wasm"):
         screenshot(page, "app-01b-runtime-failed")
 

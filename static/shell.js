@@ -10,7 +10,8 @@
   }
   var started = Date.now();
   var timer = window.setInterval(function () {
-    if (!document.body.classList.contains("booting")) { window.clearInterval(timer); return; }
+    var body = document.body.classList;  // ready, or start-pyodide.js has said why not
+    if (!body.contains("booting") || body.contains("boot-failed")) { window.clearInterval(timer); return; }
     var secs = Math.round((Date.now() - started) / 1000);
     if (secs >= 45) {
       var text = document.getElementById("boot-text");

@@ -12,13 +12,16 @@
 // location, which is not Pyodide's folder: the real one is fixed below. It would pass
 // "packages" only if pyscript.json listed some; it lists none (Pillow, when served, is
 // loaded by main.py), and a call that asks for them gets them here all the same.
-import { loadPyodide as load, version } from "../pyscript/pyodide/pyodide.mjs";
+// Main thread only (it touches the page): a worker would need an interpreter of its own.
+//
+// It also says on the page, at once, when Python cannot start: with PyScript's error
+// plugin off nothing else would, and shell.js only says "taking unusually long" after 45 s.
 
+const indexURL = new URL("../pyscript/pyodide/", import.meta.url).href;
 const io = { stdout: (s) => console.log(s), stderr: (s) => console.warn(s) };
 let settled = false;
-let problem = null; // the first thing that went wrong while starting, in the runtime's own words
+let problem = null; // the first thing that went wrong with the runtime's files, in its own words
 
-// Said on the page at once (shell.js would only say "taking unusually long" after 45 s).
 function failed(why) {
   if (settled) return;
   const say = () => {
@@ -28,43 +31,68 @@ function failed(why) {
     text.textContent = `Python could not start in this browser (${line}). Reload the page; if it ` +
       "happens again, the site may be incomplete (rebuild it with “imagesynth build”) or the " +
       "browser may be blocking WebAssembly.";
+    for (const id of ["generate", "about-status"]) {
+      const node = document.getElementById(id);
+      if (node) node.textContent = "Python did not start";
+    }
     document.body.classList.add("boot-failed");
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", say, { once: true });
   else say();
 }
 
-// A file of the runtime that is missing surfaces as an unhandled rejection inside Pyodide
-// before its start fails with a less telling "exit(1)".
-const noteProblem = (e) => { if (!settled && !problem) problem = (e.reason && e.reason.message) || e.message || null; };
+// A runtime file that is missing surfaces as an unhandled rejection inside Pyodide (naming
+// the file) before its start fails with a less telling "exit(1)". Only those are kept.
+const noteProblem = (e) => {
+  const msg = (e.reason && e.reason.message) || "";
+  if (!settled && !problem && msg.includes(indexURL)) problem = msg;
+};
 window.addEventListener("unhandledrejection", noteProblem);
 
 // A runtime file the server does not have. Needed for the wasm above all: Pyodide only prints
 // that it could not compile it, and loadPyodide() never settles. Resource Timing's
 // responseStatus (Chromium; elsewhere undefined, and shell.js's message stays the fallback).
-const indexURL = new URL("../pyscript/pyodide/", import.meta.url).href;
+let observer = null;
 try {
-  new PerformanceObserver((list) => {
+  observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       if (!settled && e.name.startsWith(indexURL) && e.responseStatus >= 400) {
         problem = `${e.name.slice(indexURL.length)} answered HTTP ${e.responseStatus}`;
         failed(problem);
       }
     }
-  }).observe({ type: "resource", buffered: true });
+  });
+  observer.observe({ type: "resource", buffered: true });
 } catch {
   // no PerformanceObserver for resources: the failures above still show when Pyodide rejects
 }
 
-const started = load({
+// Imported, not a static import: if pyodide.mjs itself is missing, this module still runs
+// far enough to say so.
+let pyodideModule;
+try {
+  pyodideModule = await import("../pyscript/pyodide/pyodide.mjs");
+} catch (err) {
+  failed((err && err.message) || String(err));
+  throw err;
+}
+
+const started = pyodideModule.loadPyodide({
   indexURL,
   stdout: (s) => io.stdout(s),
   stderr: (s) => io.stderr(s),
 });
 // PyScript awaits this same promise and logs a failure to the console; the page says it.
-started.then(() => { settled = true; }, (err) => failed((err && err.message) || String(err)));
+started.then(
+  () => {
+    settled = true;
+    if (observer) observer.disconnect();
+    window.removeEventListener("unhandledrejection", noteProblem);
+  },
+  (err) => failed((err && err.message) || String(err)),
+);
 
-export { version };
+export const version = pyodideModule.version;
 
 export async function loadPyodide(options = {}) {
   if (options.stdout) io.stdout = options.stdout;

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 # imagesynth.orchestrate (with the protocol, retry and finishing code it pulls in) is
 # imported when a run starts, not at boot: Generate is usable ~20 ms sooner, and main.py
-# imports it right after the page is ready, so the first click finds it loaded.
+# imports it once the rest of the page is wired (before data-wired), so a first click
+# finds it loaded.
 
 from . import dom, store, views
 from .dom import el, h, on, set_text
@@ -402,6 +403,11 @@ async def run_generation(evt=None) -> None:
     if not app.ready:
         return
     views.clear_alert("form")
+    try:
+        from imagesynth.orchestrate import synthesize  # (loaded after boot: see the imports above)
+    except Exception as exc:  # an incomplete site: said here, before any run card exists
+        views.show_error(exc, key="form")
+        return
     from .connect import connecting, show_panel
 
     if not await connecting():  # a connection being put in use right now is waited for
@@ -441,8 +447,6 @@ async def run_generation(evt=None) -> None:
     dom.run_task(run.tick())
     error: BaseException | None = None
     cancelled = False
-    from imagesynth.orchestrate import synthesize
-
     run.task = asyncio.ensure_future(synthesize(
         spec, app.endpoint(), options=options, transport=app.transport, imaging=app.imaging,
         progress=run.on_progress, available_models=app.models or None))

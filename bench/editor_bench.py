@@ -66,7 +66,8 @@ PROBE_JS = r"""
   const ed = window.editor;
   const afterFrame = () => new Promise(r => { const c = new MessageChannel(); c.port1.onmessage = () => r(); c.port2.postMessage(0); });
   window.__paint = {lat: [], fromInput: [], work: []};
-  el.addEventListener('pointermove', (e) => {
+  if (window.__probe) window.__probe.el.removeEventListener('pointermove', window.__probe.fn, {capture: true});
+  const fn = (e) => {
     if (!e.buttons) return;
     const t0 = performance.now(), ts = e.timeStamp;
     const done = () => afterFrame().then(() => {
@@ -78,7 +79,9 @@ PROBE_JS = r"""
     } else {
       requestAnimationFrame(done);  // baseline: nothing to paint, just the frame
     }
-  }, {capture: true});
+  };
+  el.addEventListener('pointermove', fn, {capture: true});
+  window.__probe = {el, fn};  // one probe at a time: the next call removes this one
 }
 """
 
@@ -124,6 +127,8 @@ def paint_latency(page, moves: int, size: int, feather: float) -> dict:
     page.evaluate(PROBE_JS, {"target": ".me-viewport"})
     _stroke(page, page.locator(".me-viewport").bounding_box(), moves, seed=size + 1)
     res = page.evaluate(STATS_JS)
+    if not (base["latency"] and res["latency"] and res["work"]):
+        raise RuntimeError("no pointermove reached the page (or nothing was painted): no figures")
     st = page.evaluate("window.editor.getState()")
     page.evaluate("window.editor.clear()")
     return {"baseline": base["latency"], "baselineFromInput": base["fromInput"], "latency": res["latency"],

@@ -57,7 +57,7 @@ ROWS = [
     ("n4_page", "n=4 dall-e-3, slow:2 each, in the page", "<= 1.3x"),
     ("prepare_page", "12 MP JPEG edit, click -> request, page", "< 500 ms"),
     ("prepare_pillow", "prepare 12 MP JPEG edit, Pillow/CPython", "< 300 ms"),
-    ("painting", "painting: pointer -> pixels, 2048^2, p95", "< 16 ms"),
+    ("painting", "painting: pointermove -> painted frame, p95", "< 16 ms"),
     ("first_load_bytes", "bytes transferred on first load", "< 8 MB"),
     ("memory_200", "page memory, 200 images in history", "< 300 MB"),
 ]

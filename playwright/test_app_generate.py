@@ -33,6 +33,11 @@ def test_shell_paints_before_python(page, server, runtime_info, screenshot):
         assert boot["stdlib-compiled"] == "0", boot  # a start-up module the build missed
     else:
         assert int(boot["stdlib-compiled"]) > 50, boot  # sources only: the count means what it says
+    assert int(boot["app-zipped"]) > 20, boot  # the core and the app imported from their zips
+    if runtime_info["bytecode"]:
+        assert boot["app-compiled"] == "0", boot  # a pyc zipimport passed over (or none beside it)
+    else:
+        assert boot["app-compiled"] == boot["app-zipped"], boot
 
 
 @pytest.mark.parametrize("missing", ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide.mjs"])

@@ -89,7 +89,7 @@ def test_core_zip_holds_only_pure_modules(built):
     for bad in ("imagesynth/cli.py", "imagesynth/transports/cpython.py"):
         assert bad not in names
     assert not [n for n in names if n.startswith(("imagesynth/server/", "imagesynth/build/"))]
-    assert not [n for n in names if n.endswith(".pyc") and not n.endswith(".cpython-314.pyc")]  # no host pycs
+    assert not [n for n in names if "__pycache__" in n]  # no host pycs (the build's sit beside their sources)
     assert info["core"]["sha256"] == sha256(zpath)
 
 
@@ -119,7 +119,8 @@ def test_rebuild_is_fast_and_same(built, tmp_path, app_root):
 
 
 def test_app_package_zipped(built):
-    """py/app/ goes to py/app.zip as app/... (pyscript.toml: "./py/app.zip" = "./*")."""
+    """py/app/ goes to py/app.zip as app/... (the page imports from it: pyscript.json writes it as
+    ./app.zip and main.py puts that on sys.path)."""
     dest, info, _ = built
     with zipfile.ZipFile(dest / "py" / "app.zip") as zf:
         sources = sorted(n for n in zf.namelist() if n.endswith(".py"))
@@ -131,10 +132,13 @@ def test_app_package_zipped(built):
 
 def test_repo_pyscript_json():
     """One zip for the app, no "packages" key (even [] loads micropip), PyScript's plugins off
-    (the error plugin would print tracebacks into the page)."""
+    (the error plugin would print tracebacks into the page). The zips are written as files, not
+    unpacked, where main.py puts them on sys.path (the page imports from them)."""
     config = json.loads((ROOT / "pyscript.json").read_text())
     files = config["files"]
-    assert files.get("./py/app.zip") == "./*" and files.get("./py/imagesynth.zip") == "./*"
+    assert files.get("./py/app.zip") == "./app.zip" and files.get("./py/imagesynth.zip") == "./imagesynth.zip"
+    main = (ROOT / "py" / "app" / "main.py").read_text()
+    assert 'PACKAGE_ZIPS = ("imagesynth.zip", "app.zip")' in main
     assert not [k for k in files if k.startswith("./py/app/")]  # one zip, not a list of modules
     assert "packages" not in config
     assert "!error" in config["plugins"]
@@ -172,7 +176,9 @@ needs_node = pytest.mark.skipif(not (shutil.which("node") or shutil.which("nodej
 @needs_node
 def test_bytecode_for_every_module(built):
     """Each module but main.py has an unchecked-hash pyc for the page's Python (3.14), made
-    from exactly the source beside it."""
+    from exactly the source beside it, where zipimport looks for it (name.pyc, not __pycache__).
+    (The build reads each back through zipimport in Pyodide; a browser test wants the page to
+    compile none.)"""
     import _imp
 
     dest, info, logs = built
@@ -184,15 +190,15 @@ def test_bytecode_for_every_module(built):
             sources = [n for n in names if n.endswith(".py") and not n.endswith("/main.py")]
             assert sources
             for src in sources:
-                head, _, base = src.rpartition("/")
-                pyc = f"{head}/__pycache__/{base[:-3]}.cpython-314.pyc"
+                pyc = src[:-3] + ".pyc"
                 assert pyc in names, pyc
                 data = zf.read(pyc)
                 assert int.from_bytes(data[4:8], "little") == 1  # hash-based, unchecked (PEP 552)
                 # the pyc's own magic number keys the source hash, as the page's importer checks it
                 key = int.from_bytes(data[:4], "little")
                 assert data[8:16] == _imp.source_hash(key, zf.read(src))
-            assert f"{prefix}__pycache__/main.cpython-314.pyc" not in names
+            assert f"{prefix}main.pyc" not in names
+            assert not [n for n in names if "__pycache__" in n]
 
 
 @needs_node

@@ -1,15 +1,22 @@
 """Boot: runtime facts, imaging backend, transport, history, then the controls come alive.
 
 Loaded by ``<script type="py" src="py/app/main.py">``; the other modules of
-the app are in the virtual filesystem as the ``app`` package (pyscript.json).
+the app are the ``app`` package in ``app.zip``, imported from the zip (PACKAGE_ZIPS).
 """
 
 import asyncio
 import json
+import os
 import sys
 
 import js
 from pyscript import document, window
+
+# The core and the app's package are imported straight from their zips, which pyscript.json's
+# "files" writes into the working directory (zipimport: each module's pyc is beside its source
+# in the zip, build/bytecode.py); nothing is unpacked first.
+PACKAGE_ZIPS = ("imagesynth.zip", "app.zip")
+sys.path[:0] = [os.path.abspath(name) for name in PACKAGE_ZIPS if os.path.isfile(name)]
 
 # runtime.json (what the build served: Pillow or not) is asked for before the app's
 # modules are imported, so its round trip overlaps the imports instead of following them.
@@ -105,14 +112,22 @@ async def _history() -> None:
     gallery.render(records)  # thumbnails only; full images stay in the store until opened
 
 
-def _stdlib_from_source() -> list[str]:
-    """Loaded stdlib modules whose importer compiled their source (zipimport's __file__ names
-    the file it used: .pyc for the build's bytecode, .py otherwise)."""
-    zipped = next((p for p in sys.path if p.endswith(".zip")), None)
-    if not zipped:
-        return []
-    return sorted(name for name, mod in list(sys.modules.items())
-                  if (f := str(getattr(mod, "__file__", None) or "")).startswith(zipped) and f.endswith(".py"))
+def _loaded_from(zips: list[str]) -> list[str]:
+    """The files loaded modules came from, inside these zips (zipimport's __file__ names the
+    file it used: .pyc for the build's bytecode, .py for a source it compiled)."""
+    prefixes = tuple(z + "/" for z in zips)
+    return [f for mod in list(sys.modules.values())
+            if (f := str(getattr(mod, "__file__", None) or "")).startswith(prefixes)]
+
+
+def _boot_compiles() -> str:
+    """How many modules were compiled on the way: the stdlib's (whose zip holds os), and the
+    core's and the app's, with how many came from their zips at all. Any compiled is start-up
+    time spent compiling."""
+    stdlib = str(getattr(os, "__file__", "")).rpartition(".zip/")[0] + ".zip"
+    ours = _loaded_from([p for p in sys.path if p.endswith(PACKAGE_ZIPS)])
+    return (f"stdlib-compiled={sum(f.endswith('.py') for f in _loaded_from([stdlib]))} "
+            f"app-zipped={len(ours)} app-compiled={sum(f.endswith('.py') for f in ours)}")
 
 
 async def boot() -> None:
@@ -135,10 +150,10 @@ async def boot() -> None:
     document.body.classList.remove("booting")
     document.body.setAttribute("data-ready", "1")
     # when Python's own code started and how long the app's boot took (ms since navigation),
-    # and how many stdlib modules were compiled from source on the way (the build gives the
-    # start-up ones bytecode: a number above 0 is start-up time spent compiling)
+    # and how many modules were compiled from source on the way (the build gives the stdlib's
+    # start-up ones and all of ours bytecode: a number above 0 is start-up time spent compiling)
     document.body.setAttribute("data-boot", f"python-start={t0:.0f} ready={js.performance.now():.0f} "
-                                            f"stdlib-compiled={len(_stdlib_from_source())}")
+                                            f"{_boot_compiles()}")
     # Generate works from here. What the first click does not need is wired after the page
     # has had a turn to show that (tens of ms): the saved images, the task switch and the
     # reference image, share links and dropped PNGs, runs a closed page left behind.

@@ -11,13 +11,13 @@ CPython only.  Layout written into ``dest``::
     pyscript/micropython/                            only with micropython=True
     runtime.json                                     what the page has
 
-The core is a plain zip of the ``imagesynth`` package that the page unpacks with
-PyScript's ``files`` (``"./py/imagesynth.zip" = "./*"``): no micropip, no lock
+The core is a plain zip of the ``imagesynth`` package that PyScript's ``files``
+writes into the page's filesystem (``"./py/imagesynth.zip": "./imagesynth.zip"``)
+and the page imports from (main.py puts it on ``sys.path``): no micropip, no lock
 entry, no IndexedDB package cache that could hold a stale copy after a rebuild.
-The app's ``py/app/`` package goes the same way into ``py/app.zip``
-(``"./py/app.zip" = "./*"``), so a new app module needs no ``[files]`` line;
-``py/app/`` is still copied as plain files (``main.py`` is the page's
-``<script type="py" src>``).
+The app's ``py/app/`` package goes the same way into ``py/app.zip``, so a new app
+module needs no ``files`` line; ``py/app/`` is still copied as plain files
+(``main.py`` is the page's ``<script type="py" src>``).
 
 Downloads go to a cache (``.cache/runtime/`` in the repo) and are checked
 against ``pins.py``; once the cache is filled a build needs no network.

@@ -19,6 +19,7 @@ import io
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import sys
@@ -48,6 +49,7 @@ ONE_PER_REQUEST_MODEL = "dall-e-3"
 # (key, figure, target text)
 ROWS = [
     ("typing", "prompt box accepts typing, cold cache", "<= 1.5x"),
+    ("typing_noscript", "  the same vs the app's page with no script", "(context)"),
     ("ready_cold", "Python ready (Generate works), cold cache", "<= 1.15x"),
     ("ready_warm", "Python ready (Generate works), warm cache", "<= 1.15x"),
     ("ready_cold_npm", "  the same, cold, vs npm Pyodide as published", "(context)"),
@@ -64,7 +66,7 @@ ROWS = [
 
 # --only: which measure_* runs which rows
 GROUPS = {
-    "boot": ["typing", "ready_cold", "ready_warm", "ready_cold_npm", "ready_warm_npm", "first_load_bytes"],
+    "boot": ["typing", "typing_noscript", "ready_cold", "ready_warm", "ready_cold_npm", "ready_warm_npm", "first_load_bytes"],
     "app": ["client_overhead", "n4_page", "prepare_page"],
     "memory": ["memory_200"],
     "cpython": ["n4_cpython"],
@@ -361,6 +363,7 @@ def served_site(bench: Bench):
         log(f"site built in {time.monotonic() - t0:.1f} s: {site}")
         shutil.copytree(PAGES, site / "bench")
         _npm_stdlib(site / "bench" / "npm")
+        _noscript_page(site)
         bench.site = site
         try:
             from serverfixture import running_server
@@ -388,6 +391,22 @@ def _npm_stdlib(dest: Path) -> None:
         shutil.copy2(src, dest / "python_stdlib.zip")
     except Exception as exc:  # noqa: BLE001 - the context rows become n/a
         log(f"no npm stdlib for the context rows ({_short(exc)})")
+
+
+# Comments (they mention <script>), every script element and every preload; the page keeps its
+# CSP <meta> and gets the first visit's class, which first-run.js would set.
+_SCRIPTS = re.compile(r"<!--.*?-->|<script\b[^>]*>.*?</script>|<link rel=\"(?:module)?preload\"[^>]*>", re.S)
+NOSCRIPT_PAGE = "bench-noscript.html"
+
+
+def _noscript_page(site: Path) -> None:
+    """The app's own index.html with no script at all, beside it (its relative URLs resolve):
+    what typing costs the page's HTML and CSS alone, without Python's start or PyScript."""
+    index = site / "index.html"
+    if index.is_file():
+        html = _SCRIPTS.sub("", index.read_text(encoding="utf-8"))
+        html = html.replace("<html lang=\"en\">", "<html lang=\"en\" class=\"first-run\">", 1)
+        (site / NOSCRIPT_PAGE).write_text(html, encoding="utf-8")
 
 
 def new_context(bench: Bench):
@@ -457,12 +476,16 @@ def _settle(page) -> None:
         pass
 
 
+TYPING_REPS = 3
+
+
 def measure_boot(bench: Bench):
     """Rows 1, 2, 8: typing (vs static page), Python ready cold/warm (vs loadPyodide), first-load bytes."""
     if not has_app(bench):
         raise NA("no app page in the built site")
     base = bench.server.url
-    typing, typing_base = [], []
+    typing, typing_base, typing_noscript = [], [], []
+    noscript = (bench.site / NOSCRIPT_PAGE).is_file()
     ready_cold, ready_warm, base_cold, base_warm = [], [], [], []
     npm = (bench.site / "bench" / "npm" / "python_stdlib.zip").is_file()
     npm_cold, npm_warm = [], []
@@ -470,17 +493,27 @@ def measure_boot(bench: Bench):
             "npm": ("/bench/pyodide.html?stdlib=npm", npm_cold, npm_warm)}
     load_bytes, base_bytes = [], []
     breakdown = {}
+    # Typing varies by ±40 ms from load to load: each run types into every page TYPING_REPS
+    # times (the app once in its cold load, measured below, the rest in loads only typed into).
+    reps = 1 if bench.quick else TYPING_REPS
+    typed_pages = {"static": ("/bench/static.html", typing_base), "noscript": ("/" + NOSCRIPT_PAGE, typing_noscript),
+                   "app-typing": ("/", typing)}
     for i in range(bench.runs):
-        order = ["static", "app", "pyodide"] + (["npm"] if npm else [])
+        order = (["static"] * reps + ["app-typing"] * (reps - 1) + ["app", "pyodide"] + (["npm"] if npm else [])
+                 + (["noscript"] * reps if noscript else []))
         order = order if i % 2 == 0 else order[::-1]
         for which in order:
             ctx = new_context(bench)
             try:
                 page = ctx.new_page()
-                if which == "static":
+                if which in typed_pages:
+                    path, samples = typed_pages[which]
                     _net_counter(ctx, page)  # the same instrumentation as the app's load (CDP Network)
-                    page.goto(base + "/bench/static.html", wait_until="commit")
-                    typing_base.append(_type_first(page))
+                    page.goto(base + path, wait_until="commit")
+                    samples.append(_type_first(page))
+                    if which == "app-typing":  # not closed mid-start: the next load would share the CPU
+                        _wait_ready(page)
+                        _settle(page)
                 elif which == "app":
                     net = _net_counter(ctx, page)
                     page.goto(base + "/", wait_until="commit")
@@ -507,6 +540,15 @@ def measure_boot(bench: Bench):
             f"{ready_cold[-1]:.0f}/{base_cold[-1]:.0f}, warm {ready_warm[-1]:.0f}/{base_warm[-1]:.0f}")
     bench.put("typing", median(typing), median(typing_base), ratio_limit=1.5, samples=typing,
               baseline_samples=typing_base, note="baseline: bare static page with a textarea")
+    if noscript:
+        bench.put("typing_noscript", median(typing), median(typing_noscript), samples=typing,
+                  baseline_samples=typing_noscript,
+                  note=f"baseline: the app's index.html with every script and preload taken out "
+                       f"({NOSCRIPT_PAGE}): what Python's start and PyScript cost typing; the bare "
+                       f"textarea page typed in {median(typing_base):.0f} ms, this one in "
+                       f"{median(typing_noscript):.0f} ms")
+    else:
+        bench.na("typing_noscript", "no index.html in the built site")
     bench.put("ready_cold", median(ready_cold), median(base_cold), ratio_limit=1.15, samples=ready_cold,
               baseline_samples=base_cold, note="app: body[data-ready]; baseline: bare loadPyodide() page")
     bench.put("ready_warm", median(ready_warm), median(base_warm), ratio_limit=1.15, samples=ready_warm,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -168,3 +169,53 @@ def test_not_built_page_and_no_sandbox(tmp_path):
         assert cl.app.state.sandbox is None
         r = cl.post("/v1/images/generations", json={"prompt": "x"})
         assert r.status_code in (404, 405)
+
+
+def test_big_files_are_gzipped_as_the_server_starts(tmp_path):
+    """The runtime's wasm and big JS are compressed in the background when the site is
+    served, not during the first visitor's load; small files and non-text ones are not."""
+    from imagesynth.server import static
+
+    (tmp_path / "big.mjs").write_text("export const x = 1;\n" * 5000)  # ~100 KB
+    (tmp_path / "small.js").write_text("console.log(1);\n" * 200)
+    (tmp_path / "big.whl").write_bytes(b"PK" + bytes(200_000))
+    site = static.StaticSite(tmp_path)
+    assert site.gzipped_ahead.wait(10)
+    cached = {Path(key[0]).name for key in site.gzip._items}
+    assert "big.mjs" in cached
+    assert not {"small.js", "big.whl"} & cached
+
+
+def test_a_file_being_compressed_holds_up_no_other_request(tmp_path, monkeypatch):
+    """gzip runs off the event loop: while one file is being compressed (the 10 MB wasm takes
+    ~0.35 s), other files and the sandbox API still answer."""
+    import threading
+
+    from imagesynth.server import static
+
+    (tmp_path / "slow.js").write_text("// slow\n" + "let a = 1;\n" * 1000)
+    (tmp_path / "index.html").write_text("<!doctype html><title>t</title>")
+    release, started = threading.Event(), threading.Event()
+    compress = gzip.compress
+
+    def held(data, *args, **kwargs):
+        if data.startswith(b"// slow"):
+            started.set()
+            release.wait(20)
+        return compress(data, *args, **kwargs)
+
+    monkeypatch.setattr(static.gzip, "compress", held)
+    with running_server(tmp_path) as srv:
+        slow: dict = {}
+        t = threading.Thread(target=lambda: slow.update(
+            r=httpx.get(srv.url + "/slow.js", headers={"accept-encoding": "gzip"}, timeout=30)))
+        t.start()
+        try:
+            assert started.wait(10)
+            assert httpx.get(srv.url + "/index.html", timeout=5).status_code == 200
+            assert httpx.get(srv.api_base + "/models", headers={"Authorization": "Bearer sk-sandbox"},
+                             timeout=5).status_code == 200
+        finally:
+            release.set()
+            t.join(30)
+        assert slow["r"].status_code == 200 and slow["r"].text.startswith("// slow")

@@ -4,8 +4,10 @@ Written out rather than Starlette's ``StaticFiles`` because the app needs
 things it does not do together: MIME types for ``.mjs``/``.wasm``/``.whl``/
 ``.toml`` whatever the host's mime database says; long immutable caching for
 the runtime under ``pyscript/`` but revalidation (ETag, Last-Modified, 304)
-for the app's own files; gzip of text and wasm, compressed once and kept; the
-CSP header on every page.  No directory listing, no dotfiles, no way out of
+for the app's own files; gzip of text and wasm, compressed once and kept (the
+big files as the server starts, and never on the event loop: compressing the
+10 MB wasm takes ~0.35 s, during which every other request, the sandbox API's
+too, used to wait); the CSP header on every page.  No directory listing, no dotfiles, no way out of
 the folder (``..``, encoded slashes, symlinks pointing outside).
 """
 
@@ -18,6 +20,7 @@ from collections import OrderedDict
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -57,6 +60,7 @@ IMMUTABLE_DIRS = ("pyscript/",)  # the versioned runtime: cache for a year
 LONG_CACHE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 GZIP_MIN = 1024
+GZIP_AHEAD_MIN = 64 * 1024  # compressed when the server starts: the runtime's wasm and JS
 
 NOT_BUILT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>imagesynth: app not built</title></head>
@@ -81,6 +85,7 @@ class _GzipCache:
         self._items: OrderedDict[tuple, bytes] = OrderedDict()
         self._total = 0
         self._lock = threading.Lock()
+        self._busy: dict[tuple, threading.Lock] = {}
 
     def get(self, path: Path, st: os.stat_result) -> bytes:
         key = (str(path), st.st_mtime_ns, st.st_size)
@@ -88,14 +93,30 @@ class _GzipCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        data = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
-        with self._lock:
-            self._items[key] = data
-            self._total += len(data)
-            while self._total > self.max_bytes and len(self._items) > 1:
-                _, old = self._items.popitem(last=False)
-                self._total -= len(old)
+            busy = self._busy.setdefault(key, threading.Lock())
+        with busy:  # one thread compresses a file; another asking for it meanwhile waits for that
+            with self._lock:
+                if key in self._items:
+                    return self._items[key]
+            try:
+                data = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+            except BaseException:
+                with self._lock:
+                    self._busy.pop(key, None)
+                raise
+            with self._lock:
+                self._busy.pop(key, None)
+                if key not in self._items:
+                    self._items[key] = data
+                    self._total += len(data)
+                while self._total > self.max_bytes and len(self._items) > 1:
+                    _, old = self._items.popitem(last=False)
+                    self._total -= len(old)
         return data
+
+
+# One for the process: servers started again on the same site (tests, the bench) reuse it.
+_SHARED_GZIP = _GzipCache()
 
 
 def _etag(st: os.stat_result, suffix: str = "") -> str:
@@ -122,7 +143,31 @@ class StaticSite:
     def __init__(self, root: Path | None, csp: str | None = None):
         self.root = root.resolve() if root is not None and root.is_dir() else None
         self.csp = csp or content_security_policy()
-        self.gzip = _GzipCache()
+        self.gzip = _SHARED_GZIP
+        self.gzipped_ahead = threading.Event()
+        if self.root is not None:
+            threading.Thread(target=self._gzip_ahead, name="imagesynth-gzip", daemon=True).start()
+        else:
+            self.gzipped_ahead.set()
+
+    def _gzip_ahead(self) -> None:
+        """Compress the big compressible files now, so the first visitor's load does not wait
+        for them (a background thread; a request for one meanwhile compresses it itself)."""
+        try:
+            for top, dirs, names in os.walk(self.root):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    path = Path(top) / name
+                    if name.startswith(".") or path.suffix.lower() not in COMPRESSIBLE or path.is_symlink():
+                        continue
+                    try:
+                        st = path.stat()
+                        if st.st_size >= GZIP_AHEAD_MIN:
+                            self.gzip.get(path, st)
+                    except OSError:
+                        continue  # gone or unreadable: served (or not) as it is when asked for
+        finally:
+            self.gzipped_ahead.set()
 
     def _headers(self, rel: str) -> dict[str, str]:
         return {
@@ -153,7 +198,9 @@ class StaticSite:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        response = self.respond(request)
+        # in a worker thread: stat, read and (the first time) gzip a file without holding up
+        # the event loop, which also answers the sandbox API
+        response = await run_in_threadpool(self.respond, request)
         await response(scope, receive, send)
 
     def respond(self, request: Request) -> Response:

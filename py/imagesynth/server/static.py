@@ -7,8 +7,9 @@ the runtime under ``pyscript/`` but revalidation (ETag, Last-Modified, 304)
 for the app's own files; gzip of text and wasm, compressed once and kept (the
 big files as the server starts, and never on the event loop: compressing the
 10 MB wasm takes ~0.35 s, during which every other request, the sandbox API's
-too, used to wait); the CSP header on every page.  No directory listing, no dotfiles, no way out of
-the folder (``..``, encoded slashes, symlinks pointing outside).
+too, used to wait); the CSP header on every page.  No directory listing, no
+dotfiles, no way out of the folder (``..``, encoded slashes, symlinks pointing
+outside).
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ class StaticSite:
 
     def _gzip_ahead(self) -> None:
         """Compress the big compressible files now, so the first visitor's load does not wait
-        for them (a background thread; a request for one meanwhile compresses it itself)."""
+        for them (a background thread; a request for the file being compressed waits for it
+        rather than compressing it again)."""
         try:
             for top, dirs, names in os.walk(self.root):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))

@@ -72,6 +72,7 @@ class ImportLimits:
 
 @dataclass
 class ImportResult:
+    """What an archive import added and what it kept out, so the page can say both at once."""
     new_entries: list[dict] = field(default_factory=list)
     #: names of members already in the history (or twice in this archive)
     duplicates: list[str] = field(default_factory=list)

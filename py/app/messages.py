@@ -15,6 +15,7 @@ from imagesynth import errors as E
 
 @dataclass(frozen=True)
 class Message:
+    """A failure put for people: what happened and what to do, and how loud to say it."""
     title: str
     text: str
     level: str = "error"  # "error" | "warn" | "info"

@@ -45,6 +45,7 @@ _PROMPT_PLACEHOLDER = {"generate": "A lighthouse on a cliff at dawn, watercolor"
 
 @dataclass
 class Reference:
+    """The chosen reference image: its bytes as given, and what the page shows and checks before a run."""
     data: bytes
     name: str
     fmt: str

@@ -26,6 +26,7 @@ _tab_key: str = ""  # "this tab only": memory, never storage
 
 @dataclass
 class Connection:
+    """Where images come from, as the user set it up; the key stays out of repr (logs, errors)."""
     kind: str = "openai"  # sandbox | openai | azure | compatible
     base_url: str = ""
     deployment: str = ""

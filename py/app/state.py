@@ -10,6 +10,7 @@ from .settings import Connection
 
 @dataclass
 class AppState:
+    """The page's shared state: what boot found (transport, imaging, runtime) and the connection in use."""
     transport: Any = None
     imaging: Any = None
     runtime: dict = field(default_factory=dict)

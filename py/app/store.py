@@ -42,6 +42,7 @@ stats = {"full_reads": 0}
 
 @dataclass(eq=False)  # identity: two records are the same only if they are one object
 class Record:
+    """One image of the history as IndexedDB holds it; the full image is read only when opened."""
     id: int | None
     created: float  # ms since the epoch
     prompt: str

@@ -13,6 +13,7 @@ from typing import AsyncIterator, Protocol
 
 @dataclass
 class HttpRequest:
+    """A request as the core builds it, for whichever transport sends it (the core does no I/O)."""
     method: str
     url: str
     headers: dict[str, str] = field(default_factory=dict)
@@ -27,6 +28,7 @@ class HttpRequest:
 
 @dataclass
 class HttpResponse:
+    """What a transport got back: the whole body, or for a stream its chunks as they arrive."""
     status: int
     headers: dict[str, str]  # lower-case names
     #: the whole body for non-streaming requests

@@ -31,6 +31,7 @@ class SizeRule:
 
 @dataclass(frozen=True)
 class ModelProfile:
+    """What one model takes and makes, as data: requests are checked and split by it, not by model names."""
     id: str
     family: str  # "dall-e" or "gpt-image"
     released: str  # ISO date; the newest GPT image model is the default

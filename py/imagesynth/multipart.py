@@ -19,6 +19,7 @@ CRLF = b"\r\n"
 
 @dataclass
 class FilePart:
+    """A file field of a multipart form (edits and variations upload their images this way)."""
     name: str
     filename: str
     content_type: str

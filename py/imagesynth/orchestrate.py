@@ -68,6 +68,7 @@ _RECORDED = ("quality", "style", "background", "output_format", "output_compress
 
 @dataclass
 class Options:
+    """How a call runs: ImageSynthesize's options and the model's parameters, with defaults to leave alone."""
     n: int = 1
     image_size: Any = None  # "Small" | "Medium" | "Large" | (w, h) | "WxH" | None
     model: str | None = None  # None: the newest GPT image model the endpoint lists

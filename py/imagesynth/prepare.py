@@ -41,6 +41,7 @@ _JPEG_QUALITY = 92  # an opaque upload: visually lossless, a fraction of a PNG's
 
 @dataclass
 class PreparedEdit:
+    """An edit's uploads made to the model's rules, and what maps the results back onto the original."""
     images: list[bytes]  # encoded uploads, in the model's accepted format and byte limit
     image_mimes: list[str]
     mask: bytes | None  # PNG in API convention (alpha 0 = paint), same size as images[0]; None for variations

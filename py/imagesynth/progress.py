@@ -15,6 +15,7 @@ STAGES = ("preparing", "uploading", "waiting", "partial", "decoding", "done", "r
 
 @dataclass
 class ProgressEvent:
+    """One step of one image, for whoever watches (the command's progress bar, the page's run card)."""
     stage: str
     index: int  # which image of the n
     total: int  # n

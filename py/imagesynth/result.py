@@ -8,6 +8,7 @@ from typing import Any
 
 @dataclass
 class GeneratedImage:
+    """One image as the caller gets it: encoded for saving, its parameters, and the decoded picture."""
     #: encoded image as it will be saved (PNG with parameters inside, unless the user asked for
     #: jpeg/webp)
     data: bytes

@@ -58,6 +58,7 @@ def is_retryable(error: BaseException) -> bool:
 
 @dataclass
 class RetryPolicy:
+    """When to send a failed request again and how long to wait first (Retry-After up to a limit)."""
     max_retries: int = 4  # retries after the first attempt; 0 = try once
     base: float = 1.0  # seconds: the ceiling of the first wait
     cap: float = 30.0  # seconds: no computed wait is longer

@@ -26,6 +26,7 @@ _WXH = re.compile(r"^\s*(\d+)\s*[xX×*,]\s*(\d+)\s*$")
 
 @dataclass(frozen=True)
 class SizePlan:
+    """How to get the size asked for from the sizes a model makes: what to request, then crop and resample."""
     target: tuple[int, int] | None  # size of the images the user gets; None = whatever the model makes
     request: str  # the API's size string, e.g. "1024x1024" or "auto"
     #: (w, h) the model will return for ``request`` (None for "auto")

@@ -19,6 +19,7 @@ from .errors import ResponseError
 
 @dataclass
 class StreamEvent:
+    """One image event of a streamed response: a partial preview or the finished image."""
     kind: str  # "partial" | "completed"
     b64: str
     partial_index: int | None = None

@@ -23,6 +23,7 @@ from .errors import ImageInputError, InputError
 
 @dataclass
 class Task:
+    """What to make, in ImageSynthesize's forms: text, an image, text and image, text, image and mask."""
     kind: str  # "generate" | "vary" | "inpaint"
     prompt: str | None = None
     image: Any = None  # bytes or a native picture (paths are read here)

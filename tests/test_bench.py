@@ -17,13 +17,30 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "bench" / "run.py"
 
 
-def _rows():
+def _run_module():
     sys.path.insert(0, str(SCRIPT.parent))
     try:
         import run  # noqa: PLC0415
     finally:
         sys.path.remove(str(SCRIPT.parent))
-    return run.ROWS
+    return run
+
+
+def _rows():
+    return _run_module().ROWS
+
+
+def test_noscript_page_is_the_app_page_without_any_script(tmp_path):
+    """The typing row's context baseline: the repo's index.html minus every script and preload,
+    with its stylesheet, its CSP <meta>, the prompt box, and the class a first visit gets."""
+    run = _run_module()
+    (tmp_path / "index.html").write_text((ROOT / "index.html").read_text(encoding="utf-8"), encoding="utf-8")
+    run._noscript_page(tmp_path)
+    html = (tmp_path / run.NOSCRIPT_PAGE).read_text(encoding="utf-8")
+    assert "<script" not in html and "preload" not in html and "<mpy-config" in html
+    for kept in ('http-equiv="Content-Security-Policy"', 'href="static/app.css"', 'id="prompt"',
+                 'id="connect"', '<html lang="en" class="first-run">'):
+        assert kept in html, kept
 
 
 def test_bench_quick_runs_prints_table_and_writes_json(tmp_path):

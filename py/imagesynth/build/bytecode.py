@@ -48,17 +48,38 @@ from typing import Callable
 
 Log = Callable[[str], None]
 
-# Runs inside Pyodide: for each (in, out) zip, copy every entry and add a pyc beside each
-# module, then read every pyc back through zipimport as the page will (one it would pass over
-# fails the step, and the zips stay sources only). main.py is left out: PyScript runs it from
-# its own fetch, as source (top-level await).
-_PY = r"""
+# The start of both scripts below, which run inside Pyodide: a module's pyc goes where
+# zipimport looks for it, and each one is read back through zipimport as the page will read it
+# (one it would pass over, or refuse, fails the build step and the zip is left as it was).
+_PYC_HELPERS = r"""
 import importlib._bootstrap_external as _be
 import importlib.util
-import json
-import sys
 import zipfile
 import zipimport
+
+
+def add_pyc(out, info, code, source):  # an unchecked-hash pyc beside info's module: name.pyc
+    pyc = _be._code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)
+    entry = zipfile.ZipInfo(info.filename[:-3] + ".pyc", info.date_time)
+    entry.external_attr = info.external_attr
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    out.writestr(entry, bytes(pyc))
+
+
+def check_pyc_used(zip_path, name):  # name: the module's .py path inside the zip
+    parts = name[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    used = zipimport.zipimporter("/".join([zip_path, *parts[:-1]])).get_filename(parts[-1])
+    if not used.endswith(".pyc"):
+        raise RuntimeError(f"zipimport passed over the pyc for {name} (it would use {used})")
+"""
+
+# For each (in, out) zip: copy every entry and add a pyc beside each module. main.py is left
+# out: PyScript runs it from its own fetch, as source (top-level await).
+_PY = _PYC_HELPERS + r"""
+import json
+import sys
 
 done, skipped = 0, []
 for src_path, out_path in json.loads(PAIRS):
@@ -75,21 +96,11 @@ for src_path, out_path in json.loads(PAIRS):
             except SyntaxError as exc:
                 skipped.append(f"{name}: {exc.msg}")
                 continue
-            pyc = _be._code_to_hash_pyc(code, importlib.util.source_hash(data), checked=False)
-            entry = zipfile.ZipInfo(name[:-3] + ".pyc", info.date_time)
-            entry.external_attr = info.external_attr
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            out.writestr(entry, bytes(pyc))
+            add_pyc(out, info, code, data)
             compiled.append(name)
             done += 1
     for name in compiled:
-        parts = name[:-3].split("/")
-        if parts[-1] == "__init__":
-            parts.pop()
-        where = "/".join([out_path, *parts[:-1]])
-        used = zipimport.zipimporter(where).get_filename(parts[-1])
-        if not used.endswith(".pyc"):
-            raise RuntimeError(f"zipimport passed over the pyc for {name} (it would use {used})")
+        check_pyc_used(out_path, name)
 RESULT = json.dumps({"compiled": done, "skipped": skipped, "tag": sys.implementation.cache_tag})
 """
 
@@ -174,15 +185,12 @@ def add_bytecode(zips: list[Path], pyodide_dir: Path, pyodide_version: str, cach
     return True
 
 
-# Runs inside Pyodide: import what the page imports, then give every stdlib module that is
-# now loaded from source a pyc instead of its source, in a copy of the stdlib zip.
-_STDLIB_PY = r"""
+# Import what the page imports, then give every stdlib module that is now loaded from source
+# a pyc instead of its source, in a copy of the stdlib zip.
+_STDLIB_PY = _PYC_HELPERS + r"""
 import importlib
-import importlib._bootstrap_external as _be
-import importlib.util
 import json
 import sys
-import zipfile
 
 prefix = next(p for p in sys.path if p.endswith(".zip")) + "/"
 for name in json.loads(NAMES):
@@ -201,23 +209,10 @@ with zipfile.ZipFile(json.loads(SRC)) as src, zipfile.ZipFile(json.loads(OUT), "
         if info.filename not in start:
             out.writestr(info, data)
             continue
-        code = compile(data, prefix + info.filename, "exec", dont_inherit=True)
-        pyc = _be._code_to_hash_pyc(code, importlib.util.source_hash(data), checked=False)
-        entry = zipfile.ZipInfo(info.filename[:-3] + ".pyc", info.date_time)
-        entry.external_attr = info.external_attr
-        entry.compress_type = zipfile.ZIP_DEFLATED
-        out.writestr(entry, bytes(pyc))
-# Read each one back through zipimport, as the page will: a pyc it would refuse (the stdlib
-# keeps no source to fall back on) fails the build step here, and the zip is left as it was.
-import zipimport
-
+        add_pyc(out, info, compile(data, prefix + info.filename, "exec", dont_inherit=True), data)
+# the stdlib keeps no source to fall back on: a pyc zipimport refused would break the page
 for path in start:
-    head, _, base = path.rpartition("/")
-    if base == "__init__.py":
-        head, _, base = head.rpartition("/")
-    where = json.loads(OUT) + ("/" + head if head else "")
-    if zipimport.zipimporter(where).get_code(base.removesuffix(".py")) is None:
-        raise RuntimeError(f"zipimport could not read the pyc for {path}")
+    check_pyc_used(json.loads(OUT), path)
 RESULT = json.dumps({"modules": sorted(start.values())})
 """
 

@@ -187,13 +187,29 @@ def screenshot_fixture():
     return screenshot
 
 
+# Renderer crashes met while the app started, reported at the end of the run.
+RENDERER_CRASHES: list[str] = []
+
+
 @pytest.fixture
-def app_page(page, server):
-    """The app opened and connected to the sandbox: where most app tests start."""
-    from apphelpers import open_app, use_sandbox
+def app_page(page, context, server, request):
+    """The app opened and connected to the sandbox: where most app tests start.
+
+    The start is tried again in a new page if the renderer crashes (see
+    ``apphelpers.open_app_retrying_crash``); the crash is reported in the run's summary.
+    """
+    from apphelpers import open_app_retrying_crash, use_sandbox  # noqa: PLC0415
 
     if not server.sandbox:
         pytest.skip("needs imagesynth serve's sandbox endpoint")
-    open_app(page, server)
+    page = open_app_retrying_crash(
+        context, page, server, lambda why: RENDERER_CRASHES.append(f"{request.node.nodeid}: {why}"))
     use_sandbox(page)
     return page
+
+
+def pytest_terminal_summary(terminalreporter):
+    if RENDERER_CRASHES:
+        terminalreporter.section("Chromium renderer crashes while the app started (tried again in a new page)")
+        for line in RENDERER_CRASHES:
+            terminalreporter.write_line(line)

@@ -69,3 +69,17 @@ def test_connection_rules_and_no_key_in_public_dict():
     assert "sk-secret" not in repr(Connection(api_key="sk-secret"))
     sandbox = Connection(kind="sandbox").endpoint("http://127.0.0.1:8000/v1")
     assert sandbox.api_key == "sk-sandbox" and sandbox.kind == "compatible"
+
+
+def test_saved_settings_load_without_the_protocol():
+    """The page loads its saved connection before its controls come alive; the protocol
+    (request building, validation, error mapping) waits until after (~25 ms of a cold start).
+    A fresh interpreter, so that other tests' imports do not count."""
+    import subprocess  # noqa: PLC0415
+
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[1] / 'py')!r})\n"
+            "import app.settings, app.state, app.messages\n"
+            "print(sorted(m for m in sys.modules if m.startswith('imagesynth.')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "imagesynth.protocol" not in out.stdout and "imagesynth.endpoint" in out.stdout, out.stdout

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, replace
 
-from imagesynth.protocol import Endpoint
+from imagesynth.endpoint import Endpoint
 
 CONNECTION_KEY = "imagesynth.connection"
 KEY_KEY = "imagesynth.key"

@@ -25,7 +25,7 @@ from .http import Transport
 from .imaging.base import Imaging
 from .models import image_models
 from .orchestrate import Options, list_models, synthesize
-from .protocol import Endpoint
+from .endpoint import Endpoint
 from .result import GeneratedImage
 
 #: keyword arguments that steer the call rather than being sent to the model

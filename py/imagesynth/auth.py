@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 from .errors import ConfigurationError
-from .protocol import Endpoint
+from .endpoint import Endpoint
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 KEYRING_SERVICE = "imagesynth"

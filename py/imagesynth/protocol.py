@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .apierrors import error_from_response as _error_from_response
+from .endpoint import Endpoint  # noqa: F401  (re-exported)
 from .errors import APIError, ResponseError
 from .http import HttpRequest, HttpResponse
 from .models import profile_for
@@ -24,20 +25,6 @@ from .validate import validate_job  # noqa: F401  (re-exported)
 AZURE_API_VERSION = "2025-04-01-preview"
 _PATHS = {"generate": "generations", "edit": "edits", "variation": "variations"}
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
-
-
-@dataclass
-class Endpoint:
-    """Where requests go and how they are signed.  ``repr`` never shows the key."""
-
-    base_url: str = "https://api.openai.com/v1"
-    api_key: str = field(default="", repr=False)
-    kind: str = "openai"  # "openai" | "azure" | "compatible"
-    organization: str | None = None
-    project: str | None = None
-    api_version: str | None = None  # Azure
-    deployment: str | None = None  # Azure: the deployment name replaces the model in the URL
-    user: str | None = None  # end-user ID, sent as `user`
 
 
 @dataclass

@@ -137,6 +137,7 @@ def test_repo_pyscript_json():
     config = json.loads((ROOT / "pyscript.json").read_text())
     files = config["files"]
     assert files.get("./py/app.zip") == "./app.zip" and files.get("./py/imagesynth.zip") == "./imagesynth.zip"
+    assert files.get("./runtime.json") == "./runtime.json"  # read by main.py with no await
     main = (ROOT / "py" / "app" / "main.py").read_text()
     assert 'PACKAGE_ZIPS = ("imagesynth.zip", "app.zip")' in main
     assert not [k for k in files if k.startswith("./py/app/")]  # one zip, not a list of modules
@@ -144,7 +145,8 @@ def test_repo_pyscript_json():
     assert "!error" in config["plugins"]
     index = (ROOT / "index.html").read_text()
     assert 'config="pyscript.json"' in index
-    assert '<link rel="preload" href="pyscript.json" as="fetch" crossorigin="anonymous">' in index
+    for name in ("pyscript.json", "runtime.json"):
+        assert f'<link rel="preload" href="{name}" as="fetch" crossorigin="anonymous">' in index
 
 
 def test_pyscript_chunks_preloaded(built):

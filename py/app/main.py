@@ -18,16 +18,6 @@ from pyscript import document, window
 PACKAGE_ZIPS = ("imagesynth.zip", "app.zip")
 sys.path[:0] = [os.path.abspath(name) for name in PACKAGE_ZIPS if os.path.isfile(name)]
 
-# runtime.json (what the build served: Pillow or not) is asked for before the app's
-# modules are imported, so its round trip overlaps the imports instead of following them.
-try:
-    from pyodide.ffi import to_js
-
-    _RUNTIME_FETCH = js.fetch("runtime.json", to_js({"cache": "no-store"}, dict_converter=js.Object.fromEntries))
-except Exception:  # noqa: BLE001
-    _RUNTIME_FETCH = None
-
-
 def _early_failure(exc: BaseException) -> None:
     """Before the app's modules are importable: say so in the boot line, never a traceback."""
     window.console.warn(f"imagesynth: the app could not start: {type(exc).__name__}: {exc}")
@@ -73,14 +63,16 @@ def _set_boot(text: str) -> None:
         pass
 
 
-async def _runtime_facts() -> dict:
+def _runtime_facts() -> dict:
+    """What the build served (Pillow or not, versions for the About panel): runtime.json, which
+    PyScript writes beside the zips before main.py runs ("files"), so reading it costs no await:
+    waiting on a fetch here let the browser render a frame first, ~20 ms before the controls
+    came alive on a cold load."""
     try:
-        resp = await _RUNTIME_FETCH
-        if resp.ok:
-            return (await resp.json()).to_py()
-    except Exception:
-        pass
-    return {}
+        with open("runtime.json", encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
 
 
 async def _imaging(runtime: dict):
@@ -135,7 +127,7 @@ async def boot() -> None:
     from imagesynth.transports.browser import BrowserTransport
 
     app.transport = BrowserTransport()
-    app.runtime = await _runtime_facts()
+    app.runtime = _runtime_facts()
     app.imaging = await _imaging(app.runtime)
     from app import gallery, history
 

@@ -19,10 +19,11 @@ def test_shell_paints_before_python(page, server, runtime_info, screenshot):
     page.wait_for_selector("#prompt")
     # Typing works at once, whatever Python is doing.
     page.fill("#prompt", "typed before Python was ready")
-    booting = page.evaluate("document.body.classList.contains('booting')")
+    # read together: Python may finish starting between two separate reads
+    booting, disabled, label = page.evaluate("""() => [document.body.classList.contains('booting'),
+        document.querySelector('#generate').disabled, document.querySelector('#generate').innerText]""")
     if booting:
-        assert page.locator("#generate").is_disabled()
-        assert "Starting Python" in page.inner_text("#generate")
+        assert disabled and "Starting Python" in label, (disabled, label)
         screenshot(page, "app-01-booting")
     page.wait_for_selector("body[data-wired]", timeout=60_000)
     assert page.input_value("#prompt") == "typed before Python was ready"
@@ -38,6 +39,34 @@ def test_shell_paints_before_python(page, server, runtime_info, screenshot):
         assert boot["app-compiled"] == "0", boot  # a pyc zipimport passed over (or none beside it)
     else:
         assert boot["app-compiled"] == boot["app-zipped"], boot
+    used, imported = map(int, boot["pyscript-pyc"].split("/"))
+    assert imported > 5, boot  # PyScript's own package, imported from the files it wrote
+    assert used == (imported if runtime_info["pyscript_bytecode"] else 0), boot
+
+
+def test_pyscript_bytecode_that_does_not_match_is_not_used(page, server, context):
+    """The build's pycs for PyScript's package are checked against the sources PyScript writes:
+    one made from another source is passed over (its module compiled from the source PyScript
+    wrote), and the app starts."""
+    import base64
+    import json
+
+    def tamper(route):
+        data = json.loads(route.fetch().text())
+        if not data["files"]:
+            pytest.skip("the build made no bytecode for PyScript's package (no Node.js)")
+        # the package's __init__ gets util's pyc: used, `from pyscript import window` would fail
+        init, util = (next(n for n in data["files"] if f"/{m}." in n) for m in ("__init__", "util"))
+        data["files"][init] = data["files"][util]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(data))
+
+    context.route("**/py/pyscript-bytecode.json", tamper)
+    page.goto(server.url + "/")
+    page.wait_for_selector("body[data-wired]", timeout=60_000)
+    boot = dict(kv.split("=") for kv in page.get_attribute("body", "data-boot").split())
+    used, imported = map(int, boot["pyscript-pyc"].split("/"))
+    assert used == imported - 1 and imported > 5, boot
+    assert page.locator("#generate").is_enabled()
 
 
 @pytest.mark.parametrize("missing", ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide.mjs"])

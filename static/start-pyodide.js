@@ -77,6 +77,32 @@ try {
   throw err;
 }
 
+// PyScript's own Python package, compiled by the build (py/pyscript-bytecode.json, written
+// by build/pyscript_pyc.py): PyScript writes the package's sources and imports them before
+// main.py runs, which compiled them, ~60 ms of a cold start. Their pycs go into
+// pyscript/__pycache__ first; checked-hash ones, so Python uses each only if it was made from
+// the very source PyScript wrote, and compiles that source otherwise. Asked for now, beside
+// Pyodide's own files; if it cannot be had, PyScript compiles as it always did.
+const pyscriptBytecode = fetch(new URL("../py/pyscript-bytecode.json", import.meta.url))
+  .then((r) => (r.ok ? r.json() : null))
+  .catch(() => null);
+
+function putPyscriptBytecode(pyodide, bytecode) {
+  const { FS } = pyodide;
+  try {
+    for (const [path, b64] of Object.entries((bytecode && bytecode.files) || {})) {
+      const full = `${FS.cwd()}/${path}`;
+      FS.mkdirTree(full.slice(0, full.lastIndexOf("/")));
+      // Uint8Array.fromBase64 where the browser has it (Chromium 140+, Firefox 133+, Safari 18.2+)
+      const bytes = Uint8Array.fromBase64 ? Uint8Array.fromBase64(b64)
+        : Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      FS.writeFile(full, bytes);
+    }
+  } catch (err) {
+    console.warn(`imagesynth: PyScript's bytecode was not used (${err}); it compiles its sources instead`);
+  }
+}
+
 const started = pyodideModule.loadPyodide({
   indexURL,
   stdout: (s) => io.stdout(s),
@@ -98,6 +124,7 @@ export async function loadPyodide(options = {}) {
   if (options.stdout) io.stdout = options.stdout;
   if (options.stderr) io.stderr = options.stderr;
   const pyodide = await started;
+  putPyscriptBytecode(pyodide, await pyscriptBytecode);
   if (options.packages && options.packages.length) await pyodide.loadPackage(options.packages);
   return pyodide;
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from imagesynth.build import BuildError, bytecode, pins, preloads
+from imagesynth.build import BuildError, bytecode, pins, preloads, pyscript_pyc
 from imagesynth.build.cli import build_site, main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -322,3 +323,55 @@ def test_pillow_from_a_pyodide_dist_folder(tmp_path, app_root):
 def test_cli_main(tmp_path, app_root, capsys):
     assert main(["build", str(tmp_path / "s"), "--app-root", str(app_root), "-q"]) == 0
     assert (tmp_path / "s" / "runtime.json").is_file()
+
+
+def _fake_pyscript(folder: Path, chunk_text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "core.js").write_text('export*from"./core-abc.js";')
+    (folder / "core-abc.js").write_text(chunk_text)
+    return folder
+
+
+def test_pyscript_package_read_from_its_chunk(tmp_path):
+    """PyScript's Python package, as the chunk's object literal carries it: braces and quotes
+    inside the sources do not end it, bare keys are names, nested objects are folders."""
+    chunk = ('const a={x:1};wo(".",{pyscript:{"__init__.py":"A = \'}\'\\nB = \\"{\\"\\n",'
+             '"util.py":"X = {1: 2}\\n",sub:{"m.py":"import json\\n"}}}),ho.push("import pyscript");')
+    ps = _fake_pyscript(tmp_path / "pyscript", chunk)
+    assert pyscript_pyc.package_sources(ps) == {
+        "pyscript/__init__.py": "A = '}'\nB = \"{\"\n",
+        "pyscript/util.py": "X = {1: 2}\n",
+        "pyscript/sub/m.py": "import json\n",
+    }
+    _fake_pyscript(ps, "wo(\".\",{other:{}});")  # a PyScript that carries it differently
+    assert pyscript_pyc.package_sources(ps) == {}
+
+
+def test_pyscript_bytecode_file_is_written_even_with_nothing_in_it(tmp_path):
+    """No package found (or no Node.js): an empty file, so the page never asks for a missing one."""
+    site = tmp_path / "site"
+    _fake_pyscript(site / "pyscript", "const nothing_here=1;")
+    logs: list[str] = []
+    assert pyscript_pyc.write_pyscript_bytecode(site, tmp_path, "0", tmp_path / "cache", logs.append) == 0
+    assert json.loads((site / pyscript_pyc.OUT).read_text()) == {"files": {}}
+    assert len(logs) == 1 and "compiles it at every start" in logs[0]
+
+
+@needs_node
+def test_pyscript_package_has_checked_bytecode(built):
+    """Every module of PyScript's package (as its served chunk carries it) has a checked-hash
+    pyc for the page's Python, made from that source, under the name Python looks for in
+    pyscript/__pycache__. (A browser test checks the page used every one.)"""
+    import _imp
+
+    dest, info, logs = built
+    sources = pyscript_pyc.package_sources(dest / "pyscript")
+    assert "pyscript/__init__.py" in sources and len(sources) > 5
+    files = json.loads((dest / pyscript_pyc.OUT).read_text())["files"]
+    assert info["pyscript_bytecode"] == len(files) == len(sources)
+    assert any(line.startswith("pyscript bytecode: ") for line in logs)
+    for path, source in sources.items():
+        folder, _, name = path.rpartition("/")
+        pyc = base64.b64decode(files[f"{folder}/__pycache__/{name[:-3]}.cpython-314.pyc"])
+        assert int.from_bytes(pyc[4:8], "little") == 3  # hash-based, checked (PEP 552)
+        assert pyc[8:16] == _imp.source_hash(int.from_bytes(pyc[:4], "little"), source.encode())

@@ -112,6 +112,26 @@ def _loaded_from(zips: list[str]) -> list[str]:
             if (f := str(getattr(mod, "__file__", None) or "")).startswith(prefixes)]
 
 
+def _pyscript_pycs() -> str:
+    """How many of PyScript's own modules had a pyc made from the very source PyScript wrote
+    (start-pyodide.js puts the build's there; checked-hash pycs, so Python used exactly those),
+    of how many it imported from files."""
+    import importlib.util
+
+    mods = [m for name, m in list(sys.modules.items()) if name.partition(".")[0] == "pyscript"
+            and str(getattr(m, "__file__", None) or "").endswith(".py")]
+    used = 0
+    for mod in mods:
+        try:
+            with open(mod.__cached__, "rb") as f:
+                head = f.read(16)
+            with open(mod.__file__, "rb") as f:
+                used += head[4:8] == b"\x03\x00\x00\x00" and head[8:16] == importlib.util.source_hash(f.read())
+        except (OSError, TypeError):
+            pass
+    return f"pyscript-pyc={used}/{len(mods)}"
+
+
 def _boot_compiles() -> str:
     """How many modules were compiled on the way: the stdlib's (whose zip holds os), and the
     core's and the app's, with how many came from their zips at all. Any compiled is start-up
@@ -119,7 +139,7 @@ def _boot_compiles() -> str:
     stdlib = str(getattr(os, "__file__", "")).rpartition(".zip/")[0] + ".zip"
     ours = _loaded_from([p for p in sys.path if p.endswith(PACKAGE_ZIPS)])
     return (f"stdlib-compiled={sum(f.endswith('.py') for f in _loaded_from([stdlib]))} "
-            f"app-zipped={len(ours)} app-compiled={sum(f.endswith('.py') for f in ours)}")
+            f"app-zipped={len(ours)} app-compiled={sum(f.endswith('.py') for f in ours)} {_pyscript_pycs()}")
 
 
 async def boot() -> None:

@@ -5,6 +5,7 @@ CPython only.  Layout written into ``dest``::
     index.html  pyscript.json  static/  py/app/      the app (copied if present)
     py/app.zip                                       the app's package, zipped
     py/imagesynth.zip                                the core, pure modules only
+    py/pyscript-bytecode.json                        PyScript's own package, compiled
     pyscript/                                        @pyscript/core dist/
     pyscript/pyodide/                                pyodide core + served wheels
     pyscript/pyodide/pyodide-lock.json               hashes of the files served
@@ -41,7 +42,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from . import bytecode, pins, preloads
+from . import bytecode, pins, preloads, pyscript_pyc
 
 Log = Callable[[str], None]
 
@@ -561,6 +562,7 @@ def build_site(
                                                pkg_json["version"], cache, log)
         zips = [tmp / CORE_ZIP] + ([tmp / APP_ZIP] if app_zip else [])
         has_bytecode = bytecode.add_bytecode(zips, py_dir, pkg_json["version"], cache, log)
+        pyscript_pycs = pyscript_pyc.write_pyscript_bytecode(tmp, py_dir, pkg_json["version"], cache, log)
         core_sha = sha256_file(tmp / CORE_ZIP)
         if app_zip:
             app_zip["sha256"] = sha256_file(tmp / APP_ZIP)
@@ -595,6 +597,7 @@ def build_site(
             "core": {"file": CORE_ZIP, "sha256": core_sha, "modules": len(core_names)},
             "bytecode": has_bytecode,
             "stdlib_bytecode": len(stdlib_pycs),
+            "pyscript_bytecode": pyscript_pycs,
             "app": app_copied,
             "app_zip": app_zip,
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

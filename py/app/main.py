@@ -139,7 +139,7 @@ def _boot_compiles() -> str:
     stdlib = str(getattr(os, "__file__", "")).rpartition(".zip/")[0] + ".zip"
     ours = _loaded_from([p for p in sys.path if p.endswith(PACKAGE_ZIPS)])
     return (f"stdlib-compiled={sum(f.endswith('.py') for f in _loaded_from([stdlib]))} "
-            f"app-zipped={len(ours)} app-compiled={sum(f.endswith('.py') for f in ours)} {_pyscript_pycs()}")
+            f"app-zipped={len(ours)} app-compiled={sum(f.endswith('.py') for f in ours)}")
 
 
 async def boot() -> None:
@@ -163,9 +163,9 @@ async def boot() -> None:
     document.body.setAttribute("data-ready", "1")
     # when Python's own code started and how long the app's boot took (ms since navigation),
     # and how many modules were compiled from source on the way (the build gives the stdlib's
-    # start-up ones and all of ours bytecode: a number above 0 is start-up time spent compiling)
-    document.body.setAttribute("data-boot", f"python-start={t0:.0f} ready={js.performance.now():.0f} "
-                                            f"{_boot_compiles()}")
+    # start-up ones and all of ours bytecode: a number above 0 is start-up time spent compiling);
+    # written into data-boot once the rest is wired, with PyScript's pycs (which reads files)
+    boot_line = f"python-start={t0:.0f} ready={js.performance.now():.0f} {_boot_compiles()}"
     # Generate works from here. What the first click does not need is wired after the page
     # has had a turn to show that (tens of ms): the saved images, the task switch and the
     # reference image, share links and dropped PNGs, runs a closed page left behind.
@@ -194,6 +194,7 @@ async def boot() -> None:
     except Exception as exc:
         _report(exc)
 
+    document.body.setAttribute("data-boot", f"{boot_line} {_pyscript_pycs()}")
     document.body.setAttribute("data-wired", "1")  # everything above is in place (tests wait for it)
     await connect.start()
     document.body.setAttribute("data-connected", "1" if app.connected else "0")

@@ -47,7 +47,7 @@ for path, source in json.loads(SOURCES).items():  # "pyscript/x.py": its text
     folder, _, name = path.rpartition("/")
     cached = f"{folder}/__pycache__/{name[:-3]}.{sys.implementation.cache_tag}.pyc"
     files[cached] = base64.b64encode(bytes(pyc)).decode("ascii")
-RESULT = json.dumps({"files": files, "tag": sys.implementation.cache_tag})
+RESULT = json.dumps({"files": files})
 """
 
 
@@ -105,27 +105,28 @@ def _to_json(literal: str) -> dict:
 def package_sources(pyscript_dir: Path) -> dict[str, str]:
     """PyScript's Python package as its chunk carries it: {"pyscript/x.py": source}; {} if
     the chunk does not carry it the way PyScript 0.7 does."""
-    for name in chunk_names(pyscript_dir)[:1]:
-        text = (pyscript_dir / name).read_text(encoding="utf-8")
-        at = text.find(_PACKAGE_START)
-        if at < 0 or text.find(_PACKAGE_START, at + 1) >= 0:
-            return {}
-        try:
-            tree = _to_json(_object_literal(text, at))
-        except (ValueError, IndexError):
-            return {}
-        sources: dict[str, str] = {}
+    chunks = chunk_names(pyscript_dir)
+    if not chunks:
+        return {}
+    text = (pyscript_dir / chunks[0]).read_text(encoding="utf-8")
+    at = text.find(_PACKAGE_START)
+    if at < 0 or text.find(_PACKAGE_START, at + 1) >= 0:
+        return {}
+    try:
+        tree = _to_json(_object_literal(text, at))
+    except (ValueError, IndexError):
+        return {}
+    sources: dict[str, str] = {}
 
-        def walk(prefix: str, node: dict) -> None:
-            for key, value in node.items():
-                if isinstance(value, dict):
-                    walk(f"{prefix}{key}/", value)
-                elif isinstance(value, str) and key.endswith(".py"):
-                    sources[f"{prefix}{key}"] = value
+    def walk(prefix: str, node: dict) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}{key}/", value)
+            elif isinstance(value, str) and key.endswith(".py"):
+                sources[f"{prefix}{key}"] = value
 
-        walk("", tree)
-        return sources
-    return {}
+    walk("", tree)
+    return sources
 
 
 def write_pyscript_bytecode(site: Path, pyodide_dir: Path, pyodide_version: str, cache: Path, log: Log,

@@ -54,6 +54,8 @@ ROWS = [
     ("ready_warm", "Python ready (Generate works), warm cache", "<= 1.15x"),
     ("ready_cold_npm", "  the same, cold, vs npm Pyodide as published", "(context)"),
     ("ready_warm_npm", "  the same, warm, vs npm Pyodide as published", "(context)"),
+    ("ready_cold_pyscript", "  the same, cold, vs PyScript alone", "(context)"),
+    ("ready_warm_pyscript", "  the same, warm, vs PyScript alone", "(context)"),
     ("client_overhead", "last byte -> image shown+stored, 1024^2 PNG", "<= 3x and < 30 ms"),
     ("n4_cpython", "n=4 dall-e-3, slow:2 each, CPython", "<= 1.3x"),
     ("n4_page", "n=4 dall-e-3, slow:2 each, in the page", "<= 1.3x"),
@@ -66,7 +68,8 @@ ROWS = [
 
 # --only: which measure_* runs which rows
 GROUPS = {
-    "boot": ["typing", "typing_noscript", "ready_cold", "ready_warm", "ready_cold_npm", "ready_warm_npm", "first_load_bytes"],
+    "boot": ["typing", "typing_noscript", "ready_cold", "ready_warm", "ready_cold_npm", "ready_warm_npm",
+             "ready_cold_pyscript", "ready_warm_pyscript", "first_load_bytes"],
     "app": ["client_overhead", "n4_page", "prepare_page"],
     "memory": ["memory_200"],
     "cpython": ["n4_cpython"],
@@ -488,9 +491,10 @@ def measure_boot(bench: Bench):
     noscript = (bench.site / NOSCRIPT_PAGE).is_file()
     ready_cold, ready_warm, base_cold, base_warm = [], [], [], []
     npm = (bench.site / "bench" / "npm" / "python_stdlib.zip").is_file()
-    npm_cold, npm_warm = [], []
+    npm_cold, npm_warm, pyscript_cold, pyscript_warm = [], [], [], []
     bare = {"pyodide": ("/bench/pyodide.html", base_cold, base_warm),
-            "npm": ("/bench/pyodide.html?stdlib=npm", npm_cold, npm_warm)}
+            "npm": ("/bench/pyodide.html?stdlib=npm", npm_cold, npm_warm),
+            "pyscript": ("/bench/pyscript.html", pyscript_cold, pyscript_warm)}
     load_bytes, base_bytes = [], []
     breakdown = {}
     # Typing varies by ±40 ms from load to load: each run types into every page TYPING_REPS
@@ -499,7 +503,8 @@ def measure_boot(bench: Bench):
     typed_pages = {"static": ("/bench/static.html", typing_base), "noscript": ("/" + NOSCRIPT_PAGE, typing_noscript),
                    "app-typing": ("/", typing)}
     for i in range(bench.runs):
-        order = (["static"] * reps + ["app-typing"] * (reps - 1) + ["app", "pyodide"] + (["npm"] if npm else [])
+        order = (["static"] * reps + ["app-typing"] * (reps - 1) + ["app", "pyodide", "pyscript"]
+                 + (["npm"] if npm else [])
                  + (["noscript"] * reps if noscript else []))
         order = order if i % 2 == 0 else order[::-1]
         for which in order:
@@ -524,7 +529,7 @@ def measure_boot(bench: Bench):
                     breakdown = dict(net["by_url"])
                     page.goto(base + "/", wait_until="commit")
                     ready_warm.append(_wait_ready(page))
-                else:  # a bare loadPyodide() page: the site's stdlib, or npm's
+                else:  # a bare loadPyodide() page (the site's stdlib, or npm's), or PyScript alone
                     path, cold, warm = bare[which]
                     net = _net_counter(ctx, page)
                     page.goto(base + path, wait_until="commit")
@@ -563,6 +568,14 @@ def measure_boot(bench: Bench):
     else:
         for k in ("ready_cold_npm", "ready_warm_npm"):
             bench.na(k, "no npm python_stdlib.zip in the build cache")
+    note = ("baseline: bench/pages/pyscript.html, PyScript running one line of Python from the same "
+            "files, plugins off as in the app, none of the app's own start-up work or tricks: what "
+            f"the framework costs by itself (it is {median(pyscript_cold) / median(base_cold):.2f}x the "
+            f"bare loadPyodide() page cold, {median(pyscript_warm) / median(base_warm):.2f}x warm)")
+    bench.put("ready_cold_pyscript", median(ready_cold), median(pyscript_cold), samples=ready_cold,
+              baseline_samples=pyscript_cold, note=note)
+    bench.put("ready_warm_pyscript", median(ready_warm), median(pyscript_warm), samples=ready_warm,
+              baseline_samples=pyscript_warm, note="as above, warm")
     top = sorted(breakdown.items(), key=lambda kv: -kv[1])[:8]
     bench.put("first_load_bytes", median(load_bytes), median(base_bytes), unit="bytes", limit=8e6,
               samples=load_bytes, baseline_samples=base_bytes,
@@ -1012,14 +1025,20 @@ def main(argv=None) -> int:
                     for k in browser_keys:
                         bench.na(k, f"no playwright ({_short(exc)})")
                 else:
+                    # a browser of its own for each group: what one group's ~40 pages leave
+                    # behind (renderer processes winding down, caches, GC debt) is not measured
+                    # in the next, and a group's figures do not depend on which groups ran first
                     with sync_playwright() as pw:
-                        bench.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                        try:
-                            bench.guarded("boot", measure_boot, bench)
-                            bench.guarded("app", measure_app, bench)
-                            bench.guarded("memory", measure_memory, bench)
-                        finally:
-                            bench.browser.close()
+                        for group, measure in (("boot", measure_boot), ("app", measure_app),
+                                               ("memory", measure_memory)):
+                            if bench.only and group not in bench.only:
+                                bench.guarded(group, measure, bench)  # fills its rows with n/a
+                                continue
+                            bench.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                            try:
+                                bench.guarded(group, measure, bench)
+                            finally:
+                                bench.browser.close()
     meta = {"when": time.strftime("%Y-%m-%d %H:%M", time.localtime()), "machine": machine(), "runs": runs,
             "quick": args.quick, "seconds": round(time.monotonic() - started, 1),
             "chromium": CHROMIUM}

@@ -90,6 +90,25 @@ def test_runtime_that_cannot_load_is_said_at_once(page, server, screenshot, miss
         screenshot(page, "app-01b-runtime-failed")
 
 
+def test_app_package_that_cannot_be_imported_is_said(page, server):
+    """app.zip served without the app in it (an incomplete upload): main.py, the one module
+    PyScript runs from source, says so in the boot line; no traceback on the page."""
+    import io
+    import zipfile
+
+    empty = io.BytesIO()
+    zipfile.ZipFile(empty, "w").close()
+    page.route("**/py/app.zip", lambda route: route.fulfill(status=200, content_type="application/zip",
+                                                             body=empty.getvalue()))
+    page.goto(server.url + "/")
+    page.wait_for_function("document.getElementById('boot-text').textContent.includes('could not start')",
+                           timeout=60_000)
+    text = page.inner_text("#boot-text")
+    assert text.startswith("The app could not start in this browser.") and "imagesynth build" in text, text
+    assert "Traceback" not in page.inner_text("body")
+    assert page.locator("#prompt").is_editable()
+
+
 def test_first_run_sandbox_three_small_images(app_page, screenshot, console_errors):
     page = app_page
     # The first screen offered the sandbox (served by imagesynth serve) and it is now in use.

@@ -11,7 +11,7 @@
 // PyScript passes stdout/stderr (its own I/O) and an indexURL derived from this file's
 // location, which is not Pyodide's folder: the real one is fixed below. It would pass
 // "packages" only if pyscript.json listed some; it lists none (Pillow, when served, is
-// loaded by main.py), and a call that asks for them gets them here all the same.
+// loaded by py/app/boot.py), and a call that asks for them gets them here all the same.
 // Main thread only (it touches the page): a worker would need an interpreter of its own.
 //
 // It also says on the page, at once, when Python cannot start: with PyScript's error

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from imagesynth.orchestrate import Options
 
 # imagesynth.orchestrate (with the protocol, retry and finishing code it pulls in) is
-# imported when a run starts, not at boot: Generate is usable ~20 ms sooner, and main.py
+# imported when a run starts, not at boot: Generate is usable ~20 ms sooner, and app/boot.py
 # imports it once the rest of the page is wired (before data-wired), so a first click
 # finds it loaded.
 

@@ -15,7 +15,7 @@ The pycs are "unchecked hash" ones (PEP 552): the source and its pyc always
 come from the same build, so there is nothing to check, and nothing depends on
 the zip entries' dates. The sources stay in the zip: tracebacks keep their
 lines, and a pyc the interpreter refused would only cost the compile again
-(main.py's ``data-boot`` counts such modules; a browser test wants 0).
+(app/boot.py's ``data-boot`` counts such modules; a browser test wants 0).
 
 The same goes for the standard library: Pyodide's npm ``python_stdlib.zip``
 holds sources only, so every page load compiled the ~140 stdlib modules that

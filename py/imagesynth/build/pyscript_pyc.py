@@ -11,7 +11,7 @@ out of the chunk it serves, has the served Pyodide compile them, and writes
 The pycs are *checked*-hash ones (PEP 552): Python compares each with the source PyScript
 actually wrote and compiles that source if they differ. So a wrong extraction (a new PyScript
 that carries its package differently) costs the compile it always cost, never different code;
-main.py's ``data-boot`` counts the modules that used their pyc, and a browser test wants all.
+app/boot.py's ``data-boot`` counts the modules that used their pyc, and a browser test wants all.
 
 The file is always written (``{"files": {}}`` when there is nothing to give: no Node.js, or
 no package found in the chunk), so the page never asks for a file that is not there.

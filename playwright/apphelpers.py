@@ -16,30 +16,9 @@ def open_app(page, server, path: str = "/"):
     return page
 
 
-def open_app_retrying_crash(context, page, server, report, path: str = "/", tries: int = 3):
-    """``open_app``, tried again in a new page of ``context`` if the renderer crashes.
-
-    A renderer crash is Chromium's process dying, which no page script can cause short of
-    running out of memory; it has happened on a CI machine (6 tests of one module crashed
-    while starting, the rest of the run was fine). ``report`` gets each crash with the
-    machine's free disk and memory, for the run's summary. The last try's crash fails.
-    """
-    from playwright.sync_api import Error as PlaywrightError  # noqa: PLC0415
-
-    for _ in range(tries - 1):
-        try:
-            return open_app(page, server, path)
-        except PlaywrightError as exc:
-            if "crashed" not in str(exc):
-                raise
-            report(f"{str(exc).splitlines()[0]} ({machine_state()})")
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-    return open_app(page, server, path)
-
-
 def machine_state() -> str:
-    """Free disk under the temp dir (where Chromium keeps its shared memory) and free memory."""
+    """Free disk under the temp dir (where Chromium keeps its shared memory) and free memory:
+    said with each renderer crash (conftest.py), the one cause a page could have."""
     free_tmp = shutil.disk_usage(tempfile.gettempdir()).free
     try:
         meminfo = Path("/proc/meminfo").read_text()

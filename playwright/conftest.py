@@ -119,9 +119,10 @@ class Guard:
 
 
 @pytest.fixture
-def context(browser):
+def context(browser, request):
     guard = Guard()
     ctx = browser.new_context(viewport={"width": 1280, "height": 860}, service_workers="allow")
+    ctx.on("page", lambda p: p.on("crash", lambda _p: _record_crash(request.node.nodeid)))
     ctx.on("request", guard.on_request)
     ctx.route("**/*", guard.route)
     ctx.guard = guard
@@ -187,29 +188,30 @@ def screenshot_fixture():
     return screenshot
 
 
-# Renderer crashes met while the app started, reported at the end of the run.
+# Renderer crashes, listed at the end of the run (the test is rerun: pyproject.toml's addopts).
 RENDERER_CRASHES: list[str] = []
 
 
-@pytest.fixture
-def app_page(page, context, server, request):
-    """The app opened and connected to the sandbox: where most app tests start.
+def _record_crash(nodeid: str) -> None:
+    from apphelpers import machine_state  # noqa: PLC0415
 
-    The start is tried again in a new page if the renderer crashes (see
-    ``apphelpers.open_app_retrying_crash``); the crash is reported in the run's summary.
-    """
-    from apphelpers import open_app_retrying_crash, use_sandbox  # noqa: PLC0415
+    RENDERER_CRASHES.append(f"{nodeid}: renderer crashed ({machine_state()})")
+
+
+@pytest.fixture
+def app_page(page, server):
+    """The app opened and connected to the sandbox: where most app tests start."""
+    from apphelpers import open_app, use_sandbox  # noqa: PLC0415
 
     if not server.sandbox:
         pytest.skip("needs imagesynth serve's sandbox endpoint")
-    page = open_app_retrying_crash(
-        context, page, server, lambda why: RENDERER_CRASHES.append(f"{request.node.nodeid}: {why}"))
+    open_app(page, server)
     use_sandbox(page)
     return page
 
 
 def pytest_terminal_summary(terminalreporter):
     if RENDERER_CRASHES:
-        terminalreporter.section("Chromium renderer crashes while the app started (tried again in a new page)")
+        terminalreporter.section("Chromium renderer crashes (each test rerun in a new page)")
         for line in RENDERER_CRASHES:
             terminalreporter.write_line(line)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import functools
 import io
 import json
 import os
@@ -314,6 +315,22 @@ class Bench:
                 if k not in self.rows:
                     self.na(k, "not measured")
             log(f"{fn.__name__}: {time.monotonic() - t0:.1f} s")
+
+
+def _in_own_browser(pw, measure):
+    """``measure`` in a Chromium of its own, launched when its group runs (``Bench.guarded``
+    skips groups not asked for): what one group's ~40 pages leave behind (renderer processes
+    winding down, caches, GC debt) is not measured in the next, and a group's figures do not
+    depend on which groups ran first."""
+    @functools.wraps(measure)  # guarded's log names the measure, not this wrapper
+    def run(bench: Bench) -> None:
+        bench.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            measure(bench)
+        finally:
+            bench.browser.close()
+
+    return run
 
 
 # ------------------------------------------------------------------------------------ fixtures
@@ -1025,20 +1042,10 @@ def main(argv=None) -> int:
                     for k in browser_keys:
                         bench.na(k, f"no playwright ({_short(exc)})")
                 else:
-                    # a browser of its own for each group: what one group's ~40 pages leave
-                    # behind (renderer processes winding down, caches, GC debt) is not measured
-                    # in the next, and a group's figures do not depend on which groups ran first
                     with sync_playwright() as pw:
                         for group, measure in (("boot", measure_boot), ("app", measure_app),
                                                ("memory", measure_memory)):
-                            if bench.only and group not in bench.only:
-                                bench.guarded(group, measure, bench)  # fills its rows with n/a
-                                continue
-                            bench.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                            try:
-                                bench.guarded(group, measure, bench)
-                            finally:
-                                bench.browser.close()
+                            bench.guarded(group, _in_own_browser(pw, measure), bench)
     meta = {"when": time.strftime("%Y-%m-%d %H:%M", time.localtime()), "machine": machine(), "runs": runs,
             "quick": args.quick, "seconds": round(time.monotonic() - started, 1),
             "chromium": CHROMIUM}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from refhelpers import (diff_outside, download_tile, picture, png_bytes, run_and_wait,
+from refhelpers import (diff_outside, download_tile, jpeg_bytes, picture, png_bytes, run_and_wait,
                         set_task, upload, wait_editor_loaded, wait_reference)
 
 pytestmark = pytest.mark.usefixtures("server")
@@ -82,6 +82,49 @@ def test_painted_mask_only_painted_area_changes(app_page, screenshot):
     assert diff_outside(core, original.crop((120, 108, 136, 124)).convert("RGB"), (0, 0, 0, 0)) > 20
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "inpaint-04-painted-result")
+
+
+# Counts the page's JPEG decodes from here on (the sandbox answers PNG, which a paste-back
+# decodes): a <script type="py"> added to the page, as a user's own would run, in the same
+# interpreter and app state.
+COUNT_DECODES = """
+from app.state import app
+from pyscript import document
+_decode = app.imaging.decode
+async def _counting(data, *args, **kwargs):
+    if bytes(data[:3]) == b"\\xff\\xd8\\xff":
+        document.body.setAttribute("data-decodes", str(int(document.body.getAttribute("data-decodes")) + 1))
+    return await _decode(data, *args, **kwargs)
+app.imaging.decode = _counting
+document.body.setAttribute("data-decodes", "0")
+"""
+
+
+def test_jpeg_reference_is_decoded_once_not_at_every_run(app_page):
+    """The picture decoded when the reference was checked is the one each run prepares: a
+    12 MP JPEG decoded again at every click held the request back ~150 ms. Still a JPEG's
+    upload (known opaque), and still exact outside the painted area after paste-back."""
+    page = app_page
+    original = picture(240, 160, mode="RGB")
+    upload(page, "photo.jpg", jpeg_bytes(original, quality=95), "image/jpeg")
+    wait_reference(page)
+    set_task(page, "edit")
+    wait_editor_loaded(page)
+    page.evaluate("(code) => { const s = document.createElement('script'); s.type = 'py';"
+                  " s.textContent = code; document.body.appendChild(s); }", COUNT_DECODES)
+    page.wait_for_selector("body[data-decodes='0']")
+    _stroke(page, [(60, 80), (180, 80)])
+    page.fill("#prompt", "a kite")
+    shown = None
+    for i in range(2):
+        run = run_and_wait(page)
+        assert run.get_attribute("data-state") == "done", run.inner_text()
+        assert page.get_attribute("body", "data-decodes") == "0", f"run {i + 1} decoded the reference again"
+        result = download_tile(page)
+        assert result.size == (240, 160)
+        shown = shown or result
+    # outside the stroke, the paste-back keeps the reference's pixels (as the page decoded them)
+    assert diff_outside(download_tile(page), shown, (60 - 32, 80 - 32, 180 + 32, 80 + 32), margin=2) == 0
 
 
 def test_uploaded_mask(app_page):

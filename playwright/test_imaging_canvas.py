@@ -228,5 +228,42 @@ def test_photo_12mp_decode_fit_encode_in_page(canvas_page, record_property):
     assert best["fitted"] == [1024, 1365]
 
 
+OPAQUE_WITHOUT_PIXELS = r"""
+import json, sys
+sys.path.insert(0, "/home/pyodide/contract")  # written there by contract_results
+import imaging_contract as C
+import imagesynth.imaging.canvas as cv
+from imagesynth.imaging.canvas import CanvasImaging
+I = CanvasImaging()
+jpeg = await I.decode(C.FIXTURES["jpeg"])
+resized = await I.resize(jpeg, (8, 4))  # opaque too, but only its pixels say so
+reads = []
+real = cv._rgba
+def counting(pic):
+    reads.append(pic.width * pic.height)
+    return real(pic)
+cv._rgba = counting
+try:
+    out = {"jpeg": await I.has_transparency(jpeg), "jpeg_reads": len(reads)}
+    reads.clear()
+    out["resized_reads"] = (await I.has_transparency(resized), len(reads))
+finally:
+    cv._rgba = real
+json.dumps(out)
+"""
+
+
+def test_jpeg_is_known_opaque_without_reading_its_pixels(canvas_page, contract_results):
+    """A JPEG has no alpha channel, so has_transparency answers from the decode alone: reading
+    a 12 MP photo's pixels into Python only to find them opaque cost the edit ~100 ms. A picture
+    drawn from it is still read (the counter sees that, so the test tells the two paths apart)."""
+    assert "problem" not in contract_results, contract_results.get("problem")
+    res = _py(canvas_page["page"], OPAQUE_WITHOUT_PIXELS)
+    assert res["ok"], res.get("error")
+    out = json.loads(res["value"])
+    assert out["jpeg"] is False and out["jpeg_reads"] == 0, out
+    assert out["resized_reads"] == [False, 1], out
+
+
 def test_page_asked_nothing_outside(canvas_page):
     assert canvas_page["outside"] == [], canvas_page["outside"]

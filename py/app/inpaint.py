@@ -156,8 +156,8 @@ async def edit_spec(prompt: str):
     ref = ref_state.ref
     await _ensure_editor(ref)
     ed = state.editor
-    # The reference's own bytes unless the canvas was grown: a JPEG stays a JPEG (known opaque,
-    # decoded once), where exporting the editor's picture meant a 12 MP PNG encode and decode.
-    image = ref.data if ref is not None and ref.data and not ed.extended() else await ed.export_image()
+    # The reference itself unless the canvas was grown (as decoded when it was checked; a JPEG
+    # stays known opaque), where exporting the editor's picture meant a 12 MP PNG encode and decode.
+    image = ref.image() if ref is not None and ref.data and not ed.extended() else await ed.export_image()
     mask = await ed.export_mask_for(app.imaging)
     return {"Text": prompt, "Image": image, "Mask": mask}, bool(_ui["paste_back"].checked)

@@ -73,10 +73,10 @@ def _u8(data) -> Any:
 class CanvasPicture:
     """A picture for CanvasImaging: a drawable JS object and its size."""
 
-    __slots__ = ("source", "width", "height", "is_canvas", "rgba", "alpha")
+    __slots__ = ("source", "width", "height", "is_canvas", "rgba", "alpha", "opaque")
 
     def __init__(self, source: Any, width: int, height: int, *, is_canvas: bool = True,
-                 rgba: bytes | None = None, alpha: bytes | None = None):
+                 rgba: bytes | None = None, alpha: bytes | None = None, opaque: bool = False):
         self.source = source  # OffscreenCanvas, or the ImageBitmap straight from decode
         self.width = int(width)
         self.height = int(height)
@@ -87,6 +87,9 @@ class CanvasPicture:
         #: the alpha plane, once read (masks made here, decoded PNGs): spares another
         #: getImageData of the whole picture for the alpha checks that follow
         self.alpha = alpha
+        #: known to have no transparency without reading a pixel (decoded from a JPEG, a format
+        #: with no alpha channel): Pillow knows this from the image's mode, a canvas cannot
+        self.opaque = opaque
 
     @property
     def size(self) -> tuple[int, int]:
@@ -237,7 +240,7 @@ class CanvasImaging(Imaging):
                 f"The image has too many pixels: {w} x {h}, and at most "
                 f"{limits.max_pixels / 1e6:g} megapixels are accepted. Downscale it first."
             )
-        pic = CanvasPicture(bitmap, w, h, is_canvas=False)
+        pic = CanvasPicture(bitmap, w, h, is_canvas=False, opaque=fmt == "jpeg")
         if fmt in ("png", "webp") and _partial_alpha_plane(_alpha_of(pic)):
             exact = await _exact_rgba(blob, w, h)
             if exact is not None:
@@ -282,6 +285,8 @@ class CanvasImaging(Imaging):
 
     async def has_transparency(self, pic: Any) -> bool:
         pic = _coerce(pic)
+        if pic.opaque:  # a 12 MP JPEG's alpha read into Python only to find it all 255 took ~100 ms
+            return False
         alpha = _alpha_of(pic)
         return alpha.count(255) != len(alpha)
 

@@ -107,6 +107,57 @@ def test_page_killed_mid_request_shows_interrupted(app_page, context, server, sc
     assert page.locator("#runs .run[data-state=interrupted]").count() == 0
 
 
+# Holds the pending-run record's write until the test releases it (a <script type="py"> added
+# to the page: same interpreter and app state as the app's own code).
+HOLD_RUN_RECORD = """
+import asyncio
+from app import store
+from pyodide.ffi import create_proxy
+from pyscript import document, window
+_release = asyncio.Event()
+_start_run = store.start_run
+async def _held(fields):
+    document.body.setAttribute("data-record", "asked")
+    await _release.wait()
+    return await _start_run(fields)
+store.start_run = _held
+window.releaseRunRecord = create_proxy(_release.set)
+document.body.setAttribute("data-record", "held")
+"""
+
+
+def test_request_leaves_before_the_pending_record_is_written(app_page):
+    """The run's pending record is written beside the request, not before it (it cost every
+    request ~20 ms of IndexedDB); the image is saved under that record's id all the same, and
+    the record is gone after the run, so no reload calls it interrupted."""
+    page = app_page
+    page.evaluate("(code) => { const s = document.createElement('script'); s.type = 'py';"
+                  " s.textContent = code; document.body.appendChild(s); }", HOLD_RUN_RECORD)
+    page.wait_for_selector("body[data-record=held]")
+    run = generate(page, "a lighthouse, its record held back", wait=False)
+    page.wait_for_selector("body[data-record=asked]")
+    page.wait_for_function("performance.getEntriesByType('resource')"
+                           ".some((e) => e.name.includes('/v1/images/generations') && e.responseEnd > 0)",
+                           timeout=30_000)
+    page.wait_for_timeout(300)
+    assert run.get_attribute("data-state") == "running", "the image was kept before its run's record existed"
+    assert page.locator("#gallery .tile").count() == 0
+    page.evaluate("window.releaseRunRecord()")
+    wait_run_end(page)
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    assert page.locator("#gallery .tile").count() == 1
+    runs_left = "async () => (await (await import('/static/idb.js')).listRuns()).length"
+    for _ in range(50):  # its deletion is asked for as the run ends, and lands a moment later
+        if page.evaluate(runs_left) == 0:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(runs_left) == 0, "the run's pending record outlived the run"
+    _reopen(page)
+    page.wait_for_timeout(500)
+    assert page.locator("#runs .run[data-state=interrupted]").count() == 0
+    assert page.locator("#gallery .tile").count() == 1
+
+
 def test_navigating_away_mid_request(app_page, context, server):
     """Navigating away (not closing) mid-request: one interrupted entry; Dismiss removes it for good."""
     page = app_page

@@ -248,6 +248,7 @@ class Run:
         self.ended = False
         self.failures: list[Message] = []  # distinct messages of failed images
         self.source = ""  # the reference image's name, for variations and edits
+        self.pending: asyncio.Future | None = None  # history.run_started's write, under way
         self.title = h("p", cls="run-title", text=title or f"“{prompt}”")
         self.elapsed = h("span", cls="run-elapsed", text=_fmt(0), attrs={"aria-hidden": "true"})
         self.cancel_btn = h("button", cls="btn small danger", text="Cancel",
@@ -259,6 +260,22 @@ class Run:
         self.node = h("section", h("div", self.title, self.elapsed, self.cancel_btn, cls="run-head"), self.status,
                       lst, cls="card run", attrs={"aria-label": f"Generating {options.n} image(s)", "data-state": "running"})
         on(self.cancel_btn, "click", self.cancel)
+
+    async def record_id(self) -> int | None:
+        """The pending record's id (None if the browser would not write it). Shielded: a run
+        cancelled while its image is being saved must not cancel the write that end_record
+        deletes again, or the next page would report the run as interrupted."""
+        if self.pending is None:
+            return None
+        try:
+            return await asyncio.shield(self.pending)
+        except Exception:  # noqa: BLE001 - store.start_run says None itself; anything else is no record
+            return None
+
+    async def end_record(self) -> None:
+        from . import history
+
+        await history.run_ended(await self.record_id())
 
     def cancel(self, evt=None) -> None:
         if self.task is not None and not self.task.done():
@@ -309,7 +326,7 @@ class Run:
             image.params.setdefault("source", self.source)
         try:
             # the full image only: committed before it is shown; the thumbnail comes after
-            rec = await store.save(image, run=getattr(self, "record_id", None), thumb=False,
+            rec = await store.save(image, run=await self.record_id(), thumb=False,
                                    on_blob=lambda blob: early.update(img=views.predecode(blob), blob=blob))
         except store.StorageError as exc:  # shown all the same, from the Blob made for the save
             rec = store.Record(id=None, created=time.time() * 1000,
@@ -441,9 +458,12 @@ async def run_generation(evt=None) -> None:
         run.source = ref.name if ref is not None else ""
     el("runs").prepend(run.node)
     _runs.append(run)
-    from . import history  # a pending record, so a page that dies mid-request leaves an "interrupted" entry
+    from . import history
 
-    run.record_id = await history.run_started(prompt, options.n)
+    # A pending record, so a page that dies mid-request leaves an "interrupted" entry. Its write
+    # is asked for now and awaited only where its id is needed (saving an image, the end): the
+    # request no longer waits ~20 ms for IndexedDB first.
+    run.pending = asyncio.ensure_future(history.run_started(prompt, options.n))
     dom.run_task(run.tick())
     error: BaseException | None = None
     cancelled = False
@@ -462,7 +482,7 @@ async def run_generation(evt=None) -> None:
         error = exc
     finally:
         run.finish(error, cancelled)
-        dom.run_task(history.run_ended(run.record_id))
+        dom.run_task(run.end_record())
         if run in _runs:
             _runs.remove(run)
 

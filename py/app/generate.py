@@ -238,6 +238,10 @@ class Row:
         self._preview_url = None
 
 
+# How long a finished image waits for its run's pending record (normally written in ms).
+_RECORD_WAIT_S = 5.0
+
+
 class Run:
     def __init__(self, prompt: str, options: Options, title: str | None = None):
         self.prompt = prompt
@@ -264,18 +268,27 @@ class Run:
     async def record_id(self) -> int | None:
         """The pending record's id (None if the browser would not write it). Shielded: a run
         cancelled while its image is being saved must not cancel the write that end_record
-        deletes again, or the next page would report the run as interrupted."""
+        deletes again, or the next page would report the run as interrupted. Bounded: an image
+        already paid for is never held back by a record write that does not finish."""
         if self.pending is None:
             return None
         try:
-            return await asyncio.shield(self.pending)
-        except Exception:  # noqa: BLE001 - store.start_run says None itself; anything else is no record
+            return await asyncio.wait_for(asyncio.shield(self.pending), _RECORD_WAIT_S)
+        except Exception:  # noqa: BLE001 - store.start_run says None itself; a timeout or anything else: no record
             return None
 
     async def end_record(self) -> None:
+        """Delete the pending record, however late its write finishes (no bound here: a record
+        left behind would call this finished run interrupted on the next visit)."""
         from . import history
 
-        await history.run_ended(await self.record_id())
+        if self.pending is None:
+            return
+        try:
+            run_id = await asyncio.shield(self.pending)
+        except Exception:  # noqa: BLE001 - nothing was written
+            return
+        await history.run_ended(run_id)
 
     def cancel(self, evt=None) -> None:
         if self.task is not None and not self.task.done():

@@ -57,14 +57,19 @@ def _runtime_facts() -> dict:
 
 async def _imaging(runtime: dict):
     """Pillow where the build served it, else the browser canvas."""
-    if runtime.get("pillow"):
-        _set_boot("Loading Pillow…")
-        try:
-            import pyodide_js
+    if not runtime.get("pillow"):
+        # not default_imaging(): its attempt at Pillow (importing imagesynth.imaging.pillow, then
+        # a search of every sys.path entry for PIL) is start-up time spent finding nothing
+        from imagesynth.imaging.canvas import CanvasImaging
 
-            await pyodide_js.loadPackage("pillow")
-        except Exception as exc:
-            window.console.warn(f"imagesynth: Pillow could not be loaded ({exc}); using the canvas")
+        return CanvasImaging()
+    _set_boot("Loading Pillow…")
+    try:
+        import pyodide_js
+
+        await pyodide_js.loadPackage("pillow")
+    except Exception as exc:
+        window.console.warn(f"imagesynth: Pillow could not be loaded ({exc}); using the canvas")
     from imagesynth.imaging import default_imaging
 
     return default_imaging()

@@ -16,6 +16,14 @@ def open_app(page, server, path: str = "/"):
     return page
 
 
+def add_page_python(page, code: str) -> None:
+    """Run ``code`` in the app's own interpreter, as a <script type="py"> added to the page
+    (PyScript runs it beside main.py: same modules, same app state). It runs asynchronously;
+    the caller waits for something it sets on the page."""
+    page.evaluate("(code) => { const s = document.createElement('script'); s.type = 'py';"
+                  " s.textContent = code; document.body.appendChild(s); }", code)
+
+
 def machine_state() -> str:
     """Free disk under the temp dir (where Chromium keeps its shared memory) and free memory:
     said with each renderer crash (conftest.py), the one cause a page could have."""

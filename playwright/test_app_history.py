@@ -11,8 +11,8 @@ import zipfile
 
 import pytest
 
-from apphelpers import (alert_titles, download_bytes, drop_file, generate, open_app, use_sandbox,
-                        wait_run_end)
+from apphelpers import (add_page_python, alert_titles, download_bytes, drop_file, generate, open_app,
+                        use_sandbox, wait_run_end)
 
 pytestmark = pytest.mark.usefixtures("server")
 
@@ -107,8 +107,8 @@ def test_page_killed_mid_request_shows_interrupted(app_page, context, server, sc
     assert page.locator("#runs .run[data-state=interrupted]").count() == 0
 
 
-# Holds the pending-run record's write until the test releases it (a <script type="py"> added
-# to the page: same interpreter and app state as the app's own code).
+# Holds the pending-run record's write until the test releases it (run in the app's own
+# interpreter: apphelpers.add_page_python).
 HOLD_RUN_RECORD = """
 import asyncio
 from app import store
@@ -130,8 +130,7 @@ def _hold_run_record(page, wait_s: float | None = None) -> None:
     code = HOLD_RUN_RECORD
     if wait_s is not None:  # how long a finished image waits for the record (app.generate)
         code += f"\nfrom app import generate\ngenerate._RECORD_WAIT_S = {wait_s}\n"
-    page.evaluate("(code) => { const s = document.createElement('script'); s.type = 'py';"
-                  " s.textContent = code; document.body.appendChild(s); }", code)
+    add_page_python(page, code)
     page.wait_for_selector("body[data-record=held]")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from apphelpers import add_page_python
 from refhelpers import (diff_outside, download_tile, jpeg_bytes, picture, png_bytes, run_and_wait,
                         set_task, upload, wait_editor_loaded, wait_reference)
 
@@ -85,8 +86,7 @@ def test_painted_mask_only_painted_area_changes(app_page, screenshot):
 
 
 # Counts the page's JPEG decodes from here on (the sandbox answers PNG, which a paste-back
-# decodes): a <script type="py"> added to the page, as a user's own would run, in the same
-# interpreter and app state.
+# decodes), run in the app's own interpreter (apphelpers.add_page_python).
 COUNT_DECODES = """
 from app.state import app
 from pyscript import document
@@ -110,8 +110,7 @@ def test_jpeg_reference_is_decoded_once_not_at_every_run(app_page):
     wait_reference(page)
     set_task(page, "edit")
     wait_editor_loaded(page)
-    page.evaluate("(code) => { const s = document.createElement('script'); s.type = 'py';"
-                  " s.textContent = code; document.body.appendChild(s); }", COUNT_DECODES)
+    add_page_python(page, COUNT_DECODES)
     page.wait_for_selector("body[data-decodes='0']")
     _stroke(page, [(60, 80), (180, 80)])
     page.fill("#prompt", "a kite")

@@ -37,11 +37,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
+if str(ROOT / "playwright") not in sys.path:
+    sys.path.insert(0, str(ROOT / "playwright"))
+import chromium  # noqa: E402  (playwright/chromium.py: the switches the browser tests use too)
+
+CHROMIUM = chromium.CHROMIUM
 SERVED = ("/static/", "/playwright/fixtures/")
 
 
@@ -179,7 +179,7 @@ def run(moves: int, runs: int) -> dict:
     out: dict = {"paint": [], "export": None}
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = chromium.launch(p)
             ctx = browser.new_context(viewport={"width": 1280, "height": 900})
             ctx.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname == "127.0.0.1" else r.abort())
             page = ctx.new_page()

@@ -33,16 +33,16 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
-for p in (ROOT / "py", ROOT / "tests", ROOT / "bench"):
+for p in (ROOT / "py", ROOT / "tests", ROOT / "bench", ROOT / "playwright"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-CHROMIUM = os.environ.get("IMAGESYNTH_CHROMIUM", "/usr/bin/chromium")
+import chromium  # noqa: E402  (playwright/chromium.py: the switches the browser tests use too)
+
+CHROMIUM = chromium.CHROMIUM
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
-# The resolver rule keeps every page on this machine: any other host name fails to resolve.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, " + ", ".join(f"EXCLUDE {h}" for h in LOCAL_HOSTS)]
+# Keeps every page on this machine: any other host name fails to resolve.
+RESOLVER_RULE = "--host-resolver-rules=MAP * ~NOTFOUND, " + ", ".join(f"EXCLUDE {h}" for h in LOCAL_HOSTS)
 VIEWPORT = {"width": 1280, "height": 860}
 EDIT_MODEL = "gpt-image-1"  # the profile used to prepare the 12 MP edit
 ONE_PER_REQUEST_MODEL = "dall-e-3"
@@ -324,7 +324,7 @@ def _in_own_browser(pw, measure):
     depend on which groups ran first."""
     @functools.wraps(measure)  # guarded's log names the measure, not this wrapper
     def run(bench: Bench) -> None:
-        bench.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        bench.browser = chromium.launch(pw, [RESOLVER_RULE])
         try:
             measure(bench)
         finally:
@@ -434,7 +434,7 @@ def new_context(bench: Bench):
 
     Not Playwright routing: a routed context has no HTTP cache (so a "warm" load would
     not be warm) and every request takes a round trip through this process. Requests
-    off the machine are stopped by CHROMIUM_ARGS' resolver rule and noted here; a group
+    off the machine are stopped by RESOLVER_RULE and noted here; a group
     that saw one is reported n/a (Bench.guarded), not measured.
     """
     ctx = bench.browser.new_context(viewport=VIEWPORT, service_workers="allow")

@@ -26,7 +26,8 @@ def add_page_python(page, code: str) -> None:
 
 def machine_state() -> str:
     """Free disk under the temp dir (where Chromium keeps its shared memory) and free memory:
-    said with each renderer crash (conftest.py), the one cause a page could have."""
+    said with each renderer crash (conftest.py), the cause a page itself could have. The
+    crashes seen so far were Chromium's own (chromium.py)."""
     free_tmp = shutil.disk_usage(tempfile.gettempdir()).free
     try:
         meminfo = Path("/proc/meminfo").read_text()

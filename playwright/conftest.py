@@ -5,7 +5,7 @@
                     loopback port; a plain static server until that app exists.
                     ``server.url``, ``server.site``, ``server.sandbox``.
 - ``static_server`` session: a plain static file server over ``site_dir``.
-- ``browser``       module: /usr/bin/chromium, no network side channels.
+- ``browser``       module: /usr/bin/chromium, started as chromium.py says.
 - ``context``       per test: fresh profile, with the **guard**: every request is
                     recorded (``context.requests``) and any request to a host
                     other than 127.0.0.1/localhost is aborted and fails the test.
@@ -29,9 +29,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import chromium  # noqa: E402
 from harness import (  # noqa: E402,F401  (re-exported for tests)
     CHROMIUM,
-    CHROMIUM_ARGS,
     FIXTURES,
     ROOT,
     SHOTS,
@@ -92,7 +92,7 @@ def browser(_playwright):
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)
-    b = _playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    b = chromium.launch(_playwright, headless=True)
     yield b
     b.close()
 
@@ -188,8 +188,20 @@ def screenshot_fixture():
     return screenshot
 
 
-# Renderer crashes, listed at the end of the run (the test is rerun: pyproject.toml's addopts).
+# Renderer crashes, listed at the end of the run (the test is rerun: pyproject.toml's addopts),
+# with the crash dumps Chromium wrote meanwhile: the signal and the faulting instruction in
+# them is how the cause in chromium.py was found.
 RENDERER_CRASHES: list[str] = []
+CRASH_DUMPS = Path.home() / ".config" / "chromium" / "Crash Reports" / "pending"
+_DUMPS_BEFORE: set[str] = set()
+
+
+def _crash_dumps() -> set[str]:
+    return {p.name for p in CRASH_DUMPS.glob("*.dmp")} if CRASH_DUMPS.is_dir() else set()
+
+
+def pytest_sessionstart(session):
+    _DUMPS_BEFORE.update(_crash_dumps())
 
 
 def _record_crash(nodeid: str) -> None:
@@ -215,3 +227,5 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("Chromium renderer crashes (each test rerun in a new page)")
         for line in RENDERER_CRASHES:
             terminalreporter.write_line(line)
+        new = sorted(_crash_dumps() - _DUMPS_BEFORE)
+        terminalreporter.write_line(f"{len(new)} new crash dumps in {CRASH_DUMPS}: {' '.join(new[:8])}")

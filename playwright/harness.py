@@ -14,20 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from chromium import CHROMIUM  # noqa: F401  (re-exported for tests)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "playwright" / "screenshots"
 FIXTURES = ROOT / "playwright" / "fixtures"
-CHROMIUM = os.environ.get("IMAGESYNTH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 LOCAL_SCHEMES = {"data", "blob", "about", "chrome-error"}
 

@@ -18,15 +18,12 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
+import chromium
+
 sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "playwright" / "screenshots"
-CHROMIUM = os.environ.get("IMAGESYNTH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 W, H = 640, 480
 SERVED = ("/static/", "/playwright/fixtures/", "/py/app/editor.py", "/pyodide/")
 
@@ -78,10 +75,10 @@ def editor_server():
 
 @pytest.fixture(scope="module")
 def editor_browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    if not Path(chromium.CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {chromium.CHROMIUM}")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = chromium.launch(p, headless=True)
         yield browser
         browser.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import chromium
 import conftest
 from apphelpers import open_app
 
@@ -29,3 +30,18 @@ def test_a_renderer_crash_reruns_the_test(page, server, request):
     assert [line for line in conftest.RENDERER_CRASHES if line.startswith(request.node.nodeid)
             and "free in" in line], conftest.RENDERER_CRASHES
     assert open_app(page, server).get_attribute("body", "data-wired") is not None
+
+
+def test_chromium_runs_without_its_heap_profiler_and_keeps_playwrights_switches(browser, _playwright):
+    """The heap profiler, which crashed renderers running Pyodide (chromium.py says how), is off
+    in the tests' browser, and so is every feature Playwright itself turns off: Chromium reads
+    only the last --disable-features, so a list of ours alone would quietly drop Playwright's."""
+    ours = chromium.disabled_features(browser)
+    assert "HeapProfilerReporting" in ours, ours
+    plain = _playwright.chromium.launch(executable_path=chromium.CHROMIUM, args=chromium.BASE_ARGS)
+    try:
+        playwrights = chromium.disabled_features(plain)
+    finally:
+        plain.close()
+    assert playwrights and "HeapProfilerReporting" not in playwrights, playwrights
+    assert set(playwrights) <= set(ours), sorted(set(playwrights) - set(ours))

@@ -13,8 +13,13 @@ mapped, and forcing the profiler on
 (``--enable-features=HeapProfilerReporting:stable-probability/1.0/nonstable-probability/1.0``)
 crashes nearly every app test.
 
-Chromium honours only the last ``--disable-features``, and Playwright passes its own list first,
-so ours repeats Playwright's list, read once from a browser it launched, and adds to it.
+The app itself now starts Pyodide without JSPI, which avoids the crash for its users in a
+Chrome whose profiler is on (static/start-pyodide.js, test_app_chromium.py); the tests keep
+the profiler off all the same, so that a crash they see is another one.
+
+Chromium honours only the last ``--disable-features`` (and ``--enable-features``), and
+Playwright passes its own lists first, so ours repeat Playwright's, read once from a browser
+it launched, and add to them.
 """
 
 from __future__ import annotations
@@ -33,32 +38,39 @@ BASE_ARGS = [
     "--disable-quic",
 ]
 OFF_FEATURES = ("HeapProfilerReporting",)
+# For a test that wants the profiler on in every launch (the default is a chance per launch).
+HEAP_PROFILER_ON = "HeapProfilerReporting:stable-probability/1.0/nonstable-probability/1.0"
 
-_playwrights_features: list[str] | None = None  # read once per process
+_playwrights_features: dict[str, list[str]] | None = None  # read once per process
 
 
-def launch(playwright, extra_args=(), **kwargs):
-    """``playwright.chromium.launch`` with BASE_ARGS, ``extra_args``, and OFF_FEATURES off
-    beside Playwright's own list. Sync API."""
+def launch(playwright, extra_args=(), *, off=OFF_FEATURES, on=(), **kwargs):
+    """``playwright.chromium.launch`` with BASE_ARGS and ``extra_args``, and the features in
+    ``off`` and ``on`` switched so beside Playwright's own lists. Sync API."""
     return playwright.chromium.launch(
-        executable_path=CHROMIUM, args=launch_args(playwright, extra_args), **kwargs)
+        executable_path=CHROMIUM, args=launch_args(playwright, extra_args, off=off, on=on), **kwargs)
 
 
-def launch_args(playwright, extra_args=()) -> list[str]:
+def launch_args(playwright, extra_args=(), *, off=OFF_FEATURES, on=()) -> list[str]:
     global _playwrights_features
     if _playwrights_features is None:
         plain = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
         try:
-            _playwrights_features = disabled_features(plain)
+            _playwrights_features = {"disable": features(plain, "disable"), "enable": features(plain, "enable")}
         finally:
             plain.close()
-    features = _playwrights_features + [f for f in OFF_FEATURES if f not in _playwrights_features]
-    return [*BASE_ARGS, *extra_args, "--disable-features=" + ",".join(features)]
+    args = [*BASE_ARGS, *extra_args]
+    for switch, ours in (("disable", off), ("enable", on)):
+        theirs = _playwrights_features[switch]
+        if ours:
+            args.append(f"--{switch}-features=" + ",".join(theirs + [f for f in ours if f not in theirs]))
+    return args
 
 
-def disabled_features(browser) -> list[str]:
-    """The features a running browser was started with off: its last ``--disable-features``,
-    read from the browser process's command line (Linux's /proc; DevTools gives the pid)."""
+def features(browser, switch: str) -> list[str]:
+    """The features a running browser was started with ``switch``ed ("enable", "disable"): its
+    last ``--<switch>-features``, read from the browser process's command line (Linux's /proc;
+    DevTools gives the pid)."""
     cdp = browser.new_browser_cdp_session()
     try:
         processes = cdp.send("SystemInfo.getProcessInfo")["processInfo"]
@@ -67,5 +79,6 @@ def disabled_features(browser) -> list[str]:
     pid = next(p["id"] for p in processes if p["type"] == "browser")
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         argv = f.read().decode().split("\0")
-    values = [a.split("=", 1)[1] for a in argv if a.startswith("--disable-features=")]
+    prefix = f"--{switch}-features="
+    values = [a[len(prefix):] for a in argv if a.startswith(prefix)]
     return [f for f in values[-1].split(",") if f] if values else []

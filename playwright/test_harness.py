@@ -36,11 +36,11 @@ def test_chromium_runs_without_its_heap_profiler_and_keeps_playwrights_switches(
     """The heap profiler, which crashed renderers running Pyodide (chromium.py says how), is off
     in the tests' browser, and so is every feature Playwright itself turns off: Chromium reads
     only the last --disable-features, so a list of ours alone would quietly drop Playwright's."""
-    ours = chromium.disabled_features(browser)
+    ours = chromium.features(browser, "disable")
     assert "HeapProfilerReporting" in ours, ours
     plain = _playwright.chromium.launch(executable_path=chromium.CHROMIUM, args=chromium.BASE_ARGS)
     try:
-        playwrights = chromium.disabled_features(plain)
+        playwrights = chromium.features(plain, "disable")
     finally:
         plain.close()
     assert playwrights and "HeapProfilerReporting" not in playwrights, playwrights

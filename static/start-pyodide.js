@@ -103,6 +103,22 @@ function putPyscriptBytecode(pyodide, bytecode) {
   }
 }
 
+// Pyodide without JSPI (WebAssembly stack switching), as in browsers that lack it: Pyodide
+// turns it on when it sees WebAssembly.Suspending, and then runs Python's calls from
+// JavaScript on secondary stacks. Chromium's sampling heap profiler, which Chrome switches on
+// in a share of browser sessions, walks the stack by frame pointers up to the thread's real
+// stack end, and reads past a secondary stack into its guard page: the tab crashes ("Aw,
+// Snap!"), again and again in such a session. With that profiler forced on, the app's edit
+// and generate tests (30) crashed 40 times with JSPI, 11 of them still failing after two
+// reruns, and not once without it (test_app_chromium.py keeps it so; the tests' browser has the
+// profiler off besides, playwright/chromium.py). The app needs nothing of JSPI
+// (it never blocks on a promise: no run_sync). Hidden only while Pyodide starts, which is
+// when it looks.
+const suspending = Object.getOwnPropertyDescriptor(WebAssembly, "Suspending");
+if (suspending) delete WebAssembly.Suspending;
+const restoreSuspending = () => {
+  if (suspending && !("Suspending" in WebAssembly)) Object.defineProperty(WebAssembly, "Suspending", suspending);
+};
 const started = pyodideModule.loadPyodide({
   indexURL,
   stdout: (s) => io.stdout(s),
@@ -111,11 +127,15 @@ const started = pyodideModule.loadPyodide({
 // PyScript awaits this same promise and logs a failure to the console; the page says it.
 started.then(
   () => {
+    restoreSuspending();
     settled = true;
     if (observer) observer.disconnect();
     window.removeEventListener("unhandledrejection", noteProblem);
   },
-  (err) => failed((err && err.message) || String(err)),
+  (err) => {
+    restoreSuspending();
+    failed((err && err.message) || String(err));
+  },
 );
 
 export const version = pyodideModule.version;

@@ -52,6 +52,17 @@ def launch(playwright, extra_args=(), *, off=OFF_FEATURES, on=(), **kwargs):
 
 
 def launch_args(playwright, extra_args=(), *, off=OFF_FEATURES, on=()) -> list[str]:
+    args = [*BASE_ARGS, *extra_args]
+    for switch, ours in (("disable", off), ("enable", on)):
+        theirs = playwrights_features(playwright)[switch]
+        if ours:
+            args.append(f"--{switch}-features=" + ",".join(theirs + [f for f in ours if f not in theirs]))
+    return args
+
+
+def playwrights_features(playwright) -> dict[str, list[str]]:
+    """The features Playwright itself disables and enables ({"disable": [...], "enable": [...]}),
+    read from a browser it launched with BASE_ARGS alone; once per process."""
     global _playwrights_features
     if _playwrights_features is None:
         plain = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
@@ -59,12 +70,7 @@ def launch_args(playwright, extra_args=(), *, off=OFF_FEATURES, on=()) -> list[s
             _playwrights_features = {"disable": features(plain, "disable"), "enable": features(plain, "enable")}
         finally:
             plain.close()
-    args = [*BASE_ARGS, *extra_args]
-    for switch, ours in (("disable", off), ("enable", on)):
-        theirs = _playwrights_features[switch]
-        if ours:
-            args.append(f"--{switch}-features=" + ",".join(theirs + [f for f in ours if f not in theirs]))
-    return args
+    return _playwrights_features
 
 
 def features(browser, switch: str) -> list[str]:

@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import chromium  # noqa: E402
 from harness import (  # noqa: E402,F401  (re-exported for tests)
-    CHROMIUM,
     FIXTURES,
     ROOT,
     SHOTS,
@@ -87,8 +86,8 @@ def _playwright():
 
 @pytest.fixture(scope="module")
 def browser(_playwright):
-    if not Path(CHROMIUM).exists():
-        msg = f"{CHROMIUM} missing: apt-get install -y chromium (scripts/test does)"
+    if not Path(chromium.CHROMIUM).exists():
+        msg = f"{chromium.CHROMIUM} missing: apt-get install -y chromium (scripts/test does)"
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)

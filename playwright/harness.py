@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import socket
 import sys
 import threading
@@ -13,8 +12,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-
-from chromium import CHROMIUM  # noqa: F401  (re-exported for tests)
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -47,10 +47,10 @@ def test_runs_survive_chromiums_heap_profiler(_playwright, server):
                 page.fill("#prompt", f"a lighthouse at dusk, take {i + 1}")
                 run = run_and_wait(page)
                 assert run.get_attribute("data-state") == "done", run.inner_text()
-        except Exception as exc:
+        except Exception:
             if crashed:
                 raise AssertionError("the tab died with Chromium's heap profiler on") from None
-            raise exc
+            raise
         assert not crashed
     finally:
         browser.close()

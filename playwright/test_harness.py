@@ -38,10 +38,6 @@ def test_chromium_runs_without_its_heap_profiler_and_keeps_playwrights_switches(
     only the last --disable-features, so a list of ours alone would quietly drop Playwright's."""
     ours = chromium.features(browser, "disable")
     assert "HeapProfilerReporting" in ours, ours
-    plain = _playwright.chromium.launch(executable_path=chromium.CHROMIUM, args=chromium.BASE_ARGS)
-    try:
-        playwrights = chromium.features(plain, "disable")
-    finally:
-        plain.close()
+    playwrights = chromium.playwrights_features(_playwright)["disable"]
     assert playwrights and "HeapProfilerReporting" not in playwrights, playwrights
     assert set(playwrights) <= set(ours), sorted(set(playwrights) - set(ours))

@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, replace
 
-from imagesynth.endpoint import Endpoint
+from imagesynth.endpoint import AZURE_API_VERSION, Endpoint
 
 CONNECTION_KEY = "imagesynth.connection"
 KEY_KEY = "imagesynth.key"
 SANDBOX_KEY = "sk-sandbox"
 OPENAI_BASE = "https://api.openai.com/v1"
-AZURE_API_VERSION = "2025-04-01-preview"
 KINDS = ("sandbox", "openai", "azure", "compatible")
 
 _tab_key: str = ""  # "this tab only": memory, never storage

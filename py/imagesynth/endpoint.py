@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: Azure's API version when the endpoint names none: the first with GPT image
+#: edits and streaming.  Here, not in ``protocol``, so that the page's settings can
+#: offer it as the default without importing the protocol at start.
+AZURE_API_VERSION = "2025-04-01-preview"
+
 
 @dataclass
 class Endpoint:
@@ -19,6 +24,6 @@ class Endpoint:
     kind: str = "openai"  # "openai" | "azure" | "compatible"
     organization: str | None = None
     project: str | None = None
-    api_version: str | None = None  # Azure
+    api_version: str | None = None  # Azure; None: AZURE_API_VERSION
     deployment: str | None = None  # Azure: the deployment name replaces the model in the URL
     user: str | None = None  # end-user ID, sent as `user`

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .apierrors import error_from_response as _error_from_response
-from .endpoint import Endpoint  # noqa: F401  (re-exported)
+from .endpoint import AZURE_API_VERSION, Endpoint  # noqa: F401  (re-exported)
 from .errors import APIError, ResponseError
 from .http import HttpRequest, HttpResponse
 from .models import profile_for
@@ -20,9 +20,6 @@ from .multipart import FilePart, encode as encode_multipart
 from .sse import EventStreamParser, StreamEvent  # noqa: F401  (re-exported)
 from .validate import validate_job  # noqa: F401  (re-exported)
 
-#: Azure's API version when the endpoint names none: the first with GPT image
-#: edits and streaming.
-AZURE_API_VERSION = "2025-04-01-preview"
 _PATHS = {"generate": "generations", "edit": "edits", "variation": "variations"}
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,22 +118,32 @@ class Guard:
             route.abort("blockedbyclient")
 
 
-@pytest.fixture
-def context(browser, request):
+@contextmanager
+def guarded_context(browser, nodeid: str):
+    """A fresh profile with the guard: a request that would leave this machine is aborted, and
+    fails the test once the context is closed. Also for a test with a browser of its own."""
     guard = Guard()
     ctx = browser.new_context(viewport={"width": 1280, "height": 860}, service_workers="allow")
-    ctx.on("page", lambda p: p.on("crash", lambda _p: _record_crash(request.node.nodeid)))
+    ctx.on("page", lambda p: p.on("crash", lambda _p: _record_crash(nodeid)))
     ctx.on("request", guard.on_request)
     ctx.route("**/*", guard.route)
     ctx.guard = guard
     ctx.requests = guard.requests
-    yield ctx
-    ctx.close()
+    try:
+        yield ctx
+    finally:
+        ctx.close()
     if guard.blocked:
         pytest.fail(
             "the page requested something other than localhost:\n  " + "\n  ".join(guard.blocked[:20]),
             pytrace=False,
         )
+
+
+@pytest.fixture
+def context(browser, request):
+    with guarded_context(browser, request.node.nodeid) as ctx:
+        yield ctx
 
 
 @dataclass

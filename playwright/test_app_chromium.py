@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import chromium
+import conftest
 from apphelpers import add_page_python, open_app, use_sandbox
 from refhelpers import run_and_wait
 
@@ -28,7 +29,7 @@ def test_pyodide_starts_without_jspi_and_the_page_keeps_it(app_page):
     assert page.evaluate("typeof WebAssembly.Suspending") == "function"
 
 
-def test_runs_survive_chromiums_heap_profiler(_playwright, server):
+def test_runs_survive_chromiums_heap_profiler(_playwright, server, request):
     """Three generate runs with the profiler forced on. With JSPI, nearly every run of the app's
     tests crashed its tab so; the crash is reported as a plain failure here, not as "Page
     crashed", so pyproject's reruns cannot hide it."""
@@ -38,19 +39,20 @@ def test_runs_survive_chromiums_heap_profiler(_playwright, server):
     crashed = []
     try:
         assert chromium.HEAP_PROFILER_ON in chromium.features(browser, "enable")
-        page = browser.new_page(viewport={"width": 1280, "height": 860})
-        page.on("crash", lambda _page: crashed.append(True))
-        try:
-            open_app(page, server)
-            use_sandbox(page)
-            for i in range(3):
-                page.fill("#prompt", f"a lighthouse at dusk, take {i + 1}")
-                run = run_and_wait(page)
-                assert run.get_attribute("data-state") == "done", run.inner_text()
-        except Exception:
-            if crashed:
-                raise AssertionError("the tab died with Chromium's heap profiler on") from None
-            raise
-        assert not crashed
+        with conftest.guarded_context(browser, request.node.nodeid) as ctx:  # localhost only
+            page = ctx.new_page()
+            page.on("crash", lambda _page: crashed.append(True))
+            try:
+                open_app(page, server)
+                use_sandbox(page)
+                for i in range(3):
+                    page.fill("#prompt", f"a lighthouse at dusk, take {i + 1}")
+                    run = run_and_wait(page)
+                    assert run.get_attribute("data-state") == "done", run.inner_text()
+            except Exception:
+                if crashed:
+                    raise AssertionError("the tab died with Chromium's heap profiler on") from None
+                raise
+            assert not crashed
     finally:
         browser.close()

@@ -67,6 +67,17 @@ try {
   // no PerformanceObserver for resources: the failures above still show when Pyodide rejects
 }
 
+// A snapshot of Python's start that an earlier visit saved on this device (snapshot-restore.js,
+// preloaded by index.html): its read starts now, beside the import of Pyodide below. Imported,
+// not a static import: without it, Python starts as it always did.
+const snapshotting = import("./snapshot-restore.js").then(
+  (restore) => ({ restore, snapshot: restore.openSnapshot(new URL("../", import.meta.url).href) }),
+  (err) => {
+    console.warn(`imagesynth: starting without a snapshot of Python's start (${err})`);
+    return null;
+  },
+);
+
 // Imported, not a static import: if pyodide.mjs itself is missing, this module still runs
 // far enough to say so.
 let pyodideModule;
@@ -119,11 +130,17 @@ if (suspending) delete WebAssembly.Suspending;
 const restoreSuspending = () => {
   if (suspending && !("Suspending" in WebAssembly)) Object.defineProperty(WebAssembly, "Suspending", suspending);
 };
-const started = pyodideModule.loadPyodide({
-  indexURL,
-  stdout: (s) => io.stdout(s),
-  stderr: (s) => io.stderr(s),
-});
+const options = { indexURL, stdout: (s) => io.stdout(s), stderr: (s) => io.stderr(s) };
+async function startPython() {
+  const snap = await snapshotting;
+  const restored = snap && (await snap.restore.startFromSnapshot(snap.snapshot, pyodideModule.loadPyodide, options));
+  if (restored) return restored;
+  document.documentElement.dataset.pythonStart = "fresh";
+  const pyodide = await pyodideModule.loadPyodide(options);
+  if (snap) snap.restore.saveForNextVisit(snap.snapshot, indexURL, new URL("snapshot-worker.js", import.meta.url).href);
+  return pyodide;
+}
+const started = startPython();
 // PyScript awaits this same promise and logs a failure to the console; the page says it.
 started.then(
   () => {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from imagesynth.build import BuildError, bytecode, pins, preloads, pyscript_pyc
+from imagesynth.build import BuildError, bytecode, pins, preloads, pyscript_pyc, snapshot
 from imagesynth.build.cli import build_site, main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,8 @@ def sha256(path: Path) -> str:
 def app_root(tmp_path_factory) -> Path:
     """A stand-in app, so the test does not depend on the app's files of the day."""
     root = tmp_path_factory.mktemp("app")
-    (root / "index.html").write_text("<!doctype html><title>t</title>\n" + preloads.MARKER + "\n")
+    (root / "index.html").write_text("<!doctype html><title>t</title>\n" + snapshot.MARKER + "\n"
+                                     + preloads.MARKER + "\n")
     (root / "pyscript.json").write_text('{"files": {"./py/app.zip": "./*"}}\n')
     (root / "static").mkdir()
     (root / "static" / "app.css").write_text("body{}")
@@ -163,6 +164,51 @@ def test_pyscript_chunks_preloaded(built):
         assert f'<link rel="modulepreload" href="pyscript/{name}">' in html
         assert (dest / "pyscript" / name).is_file()
     assert ROOT.joinpath("index.html").read_text().count(preloads.MARKER) == 1
+
+
+def test_runtime_snapshot_is_named_for_its_runtime(built):
+    """The page reads which runtime it has from a <meta>; the worker that saves a snapshot reads
+    the same key and the modules to import from the manifest."""
+    dest, info, _ = built
+    html = (dest / "index.html").read_text()
+    assert snapshot.MARKER not in html
+    key = info["snapshot_key"]
+    assert len(key) == 24 and f'<meta name="{snapshot.META_NAME}" content="{key}">' in html
+    manifest = json.loads((dest / snapshot.MANIFEST).read_text())
+    assert manifest["key"] == key
+    assert len(manifest["modules"]) == info["stdlib_bytecode"]
+    assert key == snapshot.snapshot_key(dest / "pyscript" / "pyodide", manifest["modules"], dest / snapshot.WORKER)
+    assert ROOT.joinpath("index.html").read_text().count(snapshot.MARKER) == 1
+    assert ROOT.joinpath(snapshot.WORKER).is_file()
+
+
+def test_snapshot_key_follows_every_input(tmp_path):
+    """A snapshot is only good for the runtime it was made from: the key changes with each of
+    Pyodide's files, the stdlib zip, the modules imported and the worker that makes it."""
+    pyo = tmp_path / "pyodide"
+    pyo.mkdir()
+    for name in snapshot.RUNTIME_FILES:
+        (pyo / name).write_bytes(name.encode())
+    worker = tmp_path / "worker.js"
+    worker.write_text("// v1")
+    key = snapshot.snapshot_key(pyo, ["json", "re"], worker)
+    assert key == snapshot.snapshot_key(pyo, ["re", "json"], worker)  # the order of import is not its input
+    assert key != snapshot.snapshot_key(pyo, ["json"], worker)
+    worker.write_text("// v2")
+    assert key != snapshot.snapshot_key(pyo, ["json", "re"], worker)
+    worker.write_text("// v1")
+    for name in snapshot.RUNTIME_FILES:
+        (pyo / name).write_bytes(b"changed")
+        assert key != snapshot.snapshot_key(pyo, ["json", "re"], worker), name
+        (pyo / name).write_bytes(name.encode())
+    assert key == snapshot.snapshot_key(pyo, ["json", "re"], worker)
+
+
+def test_no_snapshot_marker_no_snapshot(tmp_path):
+    (tmp_path / "index.html").write_text("<!doctype html><title>t</title>")
+    assert snapshot.write_snapshot_files(tmp_path, tmp_path, ["json"]) is None
+    assert not (tmp_path / snapshot.MANIFEST).exists()
+    assert (tmp_path / "index.html").read_text() == "<!doctype html><title>t</title>"
 
 
 def test_no_marker_no_change(tmp_path):

@@ -388,7 +388,29 @@ def wire_lightbox() -> None:
 
 
 # ---------------------------------------------------------------------------------- about
+_about_extra: dict[str, str] = {}  # rows others added (Storage): kept when the panel is redrawn
+
+
+def python_start() -> str | None:
+    """How this page's Python started, and what of a snapshot for the next visit (static/
+    start-pyodide.js and static/runtime-snapshot.js keep it on <html>); None where the site has
+    no snapshot of Python's start at all."""
+    root = js.document.documentElement
+    start, state = root.getAttribute("data-python-start"), root.getAttribute("data-snapshot")
+    note = root.getAttribute("data-snapshot-note")
+    if start == "snapshot":
+        return "From the snapshot saved on this device (Python's own start skipped)"
+    if start != "fresh" or not state:
+        return None
+    if state == "saved":
+        return f"Full start; a snapshot of it ({note}) is saved on this device for the next visit"
+    if state in ("skipped", "failed"):
+        return f"Full start; no snapshot saved for the next visit ({note})"
+    return "Full start; a snapshot of it is saved on this device for the next visit once the page is idle"
+
+
 def render_about(extra: dict[str, str] | None = None) -> None:
+    _about_extra.update(extra or {})
     rt = app.runtime or {}
     rows: list[tuple[str, str]] = []
     try:
@@ -416,10 +438,12 @@ def render_about(extra: dict[str, str] | None = None) -> None:
     rows.append(("Imaging", str(backend).split(" (Pillow unavailable")[0]))
     if rt.get("imaging") == "canvas":
         rows.append(("Pillow", "not in this build: images are decoded and resized by the browser"))
+    start = python_start()
+    if start:
+        rows.append(("Python start", start))
     if rt.get("built"):
         rows.append(("Built", str(rt["built"])))
-    if extra:
-        rows.extend(extra.items())
+    rows.extend(_about_extra.items())
     dl = el("about-list")
     dom.clear(dl)
     for label, value in rows:
@@ -429,6 +453,10 @@ def render_about(extra: dict[str, str] | None = None) -> None:
 
 def wire_about() -> None:
     box = el("about")
-    on(el("open-about"), "click", lambda evt: box.showModal())
+    def open_about(evt) -> None:
+        render_about()  # what changed since it was drawn: the snapshot for the next visit
+        box.showModal()
+
+    on(el("open-about"), "click", open_about)
     on(el("about-close"), "click", lambda evt: box.close())
     on(box, "close", lambda evt: dom.focus(el("open-about")))

@@ -6,6 +6,7 @@ CPython only.  Layout written into ``dest``::
     py/app.zip                                       the app's package, zipped
     py/imagesynth.zip                                the core, pure modules only
     py/pyscript-bytecode.json                        PyScript's own package, compiled
+    py/runtime-snapshot.json                         what a snapshot of Python's start holds
     pyscript/                                        @pyscript/core dist/
     pyscript/pyodide/                                pyodide core + served wheels
     pyscript/pyodide/pyodide-lock.json               hashes of the files served
@@ -42,7 +43,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from . import bytecode, pins, preloads, pyscript_pyc
+from . import bytecode, pins, preloads, pyscript_pyc, snapshot
 
 Log = Callable[[str], None]
 
@@ -563,6 +564,7 @@ def build_site(
         zips = [tmp / CORE_ZIP] + ([tmp / APP_ZIP] if app_zip else [])
         has_bytecode = bytecode.add_bytecode(zips, py_dir, pkg_json["version"], cache, log)
         pyscript_pycs = pyscript_pyc.write_pyscript_bytecode(tmp, py_dir, pkg_json["version"], cache, log)
+        snapshot_key = snapshot.write_snapshot_files(tmp, py_dir, stdlib_pycs)
         core_sha = sha256_file(tmp / CORE_ZIP)
         if app_zip:
             app_zip["sha256"] = sha256_file(tmp / APP_ZIP)
@@ -598,6 +600,7 @@ def build_site(
             "bytecode": has_bytecode,
             "stdlib_bytecode": len(stdlib_pycs),
             "pyscript_bytecode": pyscript_pycs,
+            "snapshot_key": snapshot_key,
             "app": app_copied,
             "app_zip": app_zip,
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -1,0 +1,155 @@
+// Starts Python from the snapshot of its start that an earlier visit saved on this device, for
+// this very runtime (py/imagesynth/build/snapshot.py says why; static/snapshot-save.js saves
+// it). Used by static/start-pyodide.js.
+//
+// The build names the runtime in a <meta>; snapshot-save.js notes in localStorage that one is
+// saved, and how long it is. Without that note (no snapshot yet, an older index.html, a page
+// served over plain http from another machine: no Cache Storage) nothing here touches the
+// Cache Storage, whose first open alone took 35-125 ms, and the start is as it always was.
+// With it, the read of the snapshot (~15 MB) starts at once, beside the import of Pyodide, and
+// goes into the buffer Pyodide is given: Pyodide needs only its length before it instantiates
+// the wasm, and its bytes once that is done, so the read and the instantiation run side by side.
+//
+// What happened is on <html data-python-start> ("snapshot" or "fresh"); a snapshot that does
+// not restore is deleted, and not made again for this runtime (<html data-snapshot="skipped">).
+
+export const SNAPSHOT_CACHE = "imagesynth-runtime";
+
+const ENTRY = /^py\/runtime-snapshot-[0-9a-f]+\.bin$/;
+
+// Run in the restored Python: the state is the saving visit's, so what is random in it is too.
+// The stdlib zip is read through the snapshot's own table of its entries (os's file): one that
+// does not fit the served zip fails here, and the page starts afresh, instead of failing at a
+// later import. Directory listings the import system cached in the saving worker are of its
+// files, not the page's: dropped (importlib.invalidate_caches() would also re-read the stdlib
+// zip's table, ~45 ms, and it is the same served zip).
+const AFTER_RESTORE = `
+import importlib.machinery, sys
+for finder in list(sys.path_importer_cache.values()):
+    if isinstance(finder, importlib.machinery.FileFinder):
+        finder.invalidate_caches()
+if "random" in sys.modules:
+    sys.modules["random"].seed()
+if ".zip/" in (getattr(sys.modules["os"], "__file__", None) or ""):
+    sys.modules["os"].__loader__.get_data(sys.modules["os"].__file__)
+`;
+
+class Missing extends Error {}
+
+// The note snapshot-save.js keeps: {key, length} once saved, {key, failed: true} once one of
+// this runtime did not restore here (whatever failed would fail again, and each try costs a
+// visit's worth of work; a rebuilt site, a new key, tries anew). One per site, so that two
+// builds served from one origin do not take turns replacing each other's.
+export function noteName(siteURL) {
+  return `imagesynth.snapshot ${siteURL}`;
+}
+
+export function readNote(siteURL) {
+  try {
+    return JSON.parse(localStorage.getItem(noteName(siteURL)) || "null") || {};
+  } catch {
+    return {};
+  }
+}
+
+export function writeNote(siteURL, note) {
+  try {
+    if (note) localStorage.setItem(noteName(siteURL), JSON.stringify(note));
+    else localStorage.removeItem(noteName(siteURL));
+  } catch {
+    // storage off: the next visit starts as this one did
+  }
+}
+
+// Whether a cache entry is a snapshot of this site (of any runtime), not of another site here.
+export function isEntryOf(siteURL, url) {
+  return url.startsWith(siteURL) && ENTRY.test(url.slice(siteURL.length));
+}
+
+// The snapshot as static/snapshot-worker.js's pack() stored it, its all-zero pages left out,
+// written into `target` (zeroed: the pages left out are already there).
+function unpackInto(buffer, target) {
+  if (buffer.byteLength < 16) throw new Error("not a snapshot this page can read");
+  const [magic, format, length, page] = new Uint32Array(buffer, 0, 4);
+  if (magic !== 0x504e5349 || format !== 1) throw new Error("not a snapshot this page can read");
+  if (length !== target.length) throw new Error("the saved snapshot is not the one noted");
+  const pages = Math.ceil(length / page);
+  const flags = new Uint8Array(buffer, 16, pages);
+  let at = 16 + Math.ceil(pages / 8) * 8;
+  for (let p = 0; p < pages; p++) {
+    if (!flags[p]) continue;
+    const size = Math.min(page, length - p * page);
+    if (at + size > buffer.byteLength) break;
+    target.set(new Uint8Array(buffer, at, size), p * page);
+    at += size;
+  }
+  if (at !== buffer.byteLength) throw new Error("the saved snapshot is incomplete");
+}
+
+// Call as soon as the page runs: what this page has of a snapshot, its read already started.
+export function openSnapshot(siteURL) {
+  const key = document.querySelector('meta[name="imagesynth-snapshot"]')?.content || null;
+  if (!key) return null;
+  const url = new URL(`py/runtime-snapshot-${key}.bin`, siteURL).href;
+  const note = readNote(siteURL);
+  const snapshot = { key, url, siteURL, failed: note.key === key && note.failed === true, read: null };
+  if (note.key === key && note.length > 0 && self.caches) {
+    const target = new Uint8Array(note.length);
+    const filled = (async () => {
+      const saved = await (await caches.open(SNAPSHOT_CACHE)).match(url);
+      if (!saved) throw new Missing("no saved snapshot (the site's storage was cleared?)");
+      unpackInto(await saved.arrayBuffer(), target);
+    })();
+    filled.catch(() => {}); // awaited in start(); a failure there starts Python afresh
+    snapshot.read = { target, filled };
+  }
+  return snapshot;
+}
+
+// Python started from the snapshot, or null (then start afresh: nothing of this is left behind).
+export async function startFromSnapshot(snapshot, loadPyodide, options) {
+  if (!snapshot || !snapshot.read) return null;
+  const { target, filled } = snapshot.read;
+  try {
+    const pyodide = await loadPyodide({
+      ...options,
+      _loadSnapshot: target,
+      // Pyodide's own module factory (what loadPyodide imports when not given one), made to
+      // finish only once the snapshot is read: Pyodide copies it into its memory right after.
+      createPyodideModule: async (settings) => {
+        const { default: create } = await import(`${options.indexURL}pyodide.asm.mjs`);
+        const module = await create(settings);
+        await filled;
+        return module;
+      },
+    });
+    pyodide.runPython(AFTER_RESTORE);
+    document.documentElement.dataset.pythonStart = "snapshot";
+    return pyodide;
+  } catch (err) {
+    if (err instanceof Missing) {
+      writeNote(snapshot.siteURL, null); // made again once this visit is idle
+    } else {
+      console.warn(`imagesynth: the saved snapshot of Python's start did not restore (${err}); starting afresh`);
+      writeNote(snapshot.siteURL, { key: snapshot.key, failed: true });
+      snapshot.failed = true;
+      caches.open(SNAPSHOT_CACHE).then((c) => c.delete(snapshot.url)).catch(() => {});
+    }
+    return null;
+  }
+}
+
+// After a fresh start: have a snapshot saved for the next visit, once this one is idle.
+export function saveForNextVisit(snapshot, indexURL, workerURL) {
+  if (!snapshot) return;
+  const root = document.documentElement;
+  if (snapshot.failed) {
+    root.dataset.snapshot = "skipped";
+    root.dataset.snapshotNote = "one made here earlier did not restore";
+    return;
+  }
+  if (!self.caches || !self.Worker) return;
+  import("./snapshot-save.js")
+    .then((m) => m.saveLater({ ...snapshot, read: undefined, indexURL, workerURL, cacheName: SNAPSHOT_CACHE }))
+    .catch((err) => console.info(`imagesynth: no snapshot of Python's start will be saved (${err})`));
+}

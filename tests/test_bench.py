@@ -72,6 +72,9 @@ def test_bench_quick_runs_prints_table_and_writes_json(tmp_path):
     if Path(_run_module().CHROMIUM).exists():
         for key in ("ready_cold_pyscript", "ready_warm_pyscript"):
             assert doc["rows"][key]["status"] == "info" and doc["rows"][key]["baseline"] > 0, doc["rows"][key]
+        # the warm row is a returning visit: the first visit saved its snapshot, the second used it
+        assert "saved/snapshot/fresh" in doc["rows"]["ready_warm"]["note"], doc["rows"]["ready_warm"]
+        assert doc["rows"]["ready_warm_nosnap"]["status"] == "info", doc["rows"]["ready_warm_nosnap"]
 
 
 def test_bench_help():

@@ -528,18 +528,9 @@ def _wait_since(page, ready_ms: float, seconds: float) -> None:
 # Chromium caches a script's compiled code when it is loaded a second time and uses it from
 # the third (its "warm" and "hot" runs); wasm likewise once its tier-up is done. The app's first
 # visit loads Pyodide's scripts twice (its snapshot is made by a second Pyodide, in a worker),
-# so its second visit would be hot where a bare page's is only warm: every page's warm figure
-# is its third load, after a second that primes those caches alike.
-WARM_LOADS = 2
-
-
-def _warm_loads(page, url: str, cold_ready_ms: float, warm_after: float) -> list[float]:
-    _wait_since(page, cold_ready_ms, warm_after)
-    out = []
-    for _ in range(WARM_LOADS):
-        page.goto(url, wait_until="commit")
-        out.append(_wait_ready(page))
-    return out
+# so its second visit would be hot where a bare page's is only warm: every page's first load
+# after its cold one only primes those caches, and the warm figures are the loads after it.
+WARM_REPS = 3  # warm loads of each page per run, interleaved with the other pages'
 
 
 # The app's page with no snapshot of Python's start to use: neither the note in localStorage
@@ -561,8 +552,9 @@ def measure_boot(bench: Bench):
     typing, typing_base, typing_noscript = [], [], []
     noscript = (bench.site / NOSCRIPT_PAGE).is_file()
     ready_cold, ready_warm, base_cold, base_warm = [], [], [], []
-    warm_nosnap, snap_states = [], []
+    warm_nosnap, base_nosnap, snap_states = [], [], []
     warm_after = 2.0 if bench.quick else WARM_AFTER_S
+    warm_reps = 1 if bench.quick else WARM_REPS
     npm = (bench.site / "bench" / "npm" / "python_stdlib.zip").is_file()
     npm_cold, npm_warm, pyscript_cold, pyscript_warm = [], [], [], []
     bare = {"pyodide": ("/bench/pyodide.html", base_cold, base_warm),
@@ -580,45 +572,64 @@ def measure_boot(bench: Bench):
                  + (["npm"] if npm else [])
                  + (["noscript"] * reps if noscript else []))
         order = order if i % 2 == 0 else order[::-1]
-        for which in order:
-            ctx = new_context(bench)
-            try:
+        kept = []  # (which, ctx, page, url, warm samples): loaded again once every cold load is done
+        try:
+            for which in order:
+                ctx = new_context(bench)
                 page = ctx.new_page()
                 if which in typed_pages:
-                    path, samples = typed_pages[which]
-                    _net_counter(ctx, page)  # the same instrumentation as the app's load (CDP Network)
-                    page.goto(base + path, wait_until="commit")
-                    samples.append(_type_first(page))
-                    if which == "app-typing":  # not closed mid-start: the next load would share the CPU
-                        _wait_ready(page)
-                        _settle(page)
-                elif which == "app":
-                    net = _net_counter(ctx, page)
-                    page.goto(base + "/", wait_until="commit")
+                    try:
+                        path, samples = typed_pages[which]
+                        _net_counter(ctx, page)  # the same instrumentation as the app's load (CDP Network)
+                        page.goto(base + path, wait_until="commit")
+                        samples.append(_type_first(page))
+                        if which == "app-typing":  # not closed mid-start: the next load would share the CPU
+                            _wait_ready(page)
+                            _settle(page)
+                    finally:
+                        ctx.close()
+                    continue
+                url, warm = (base + "/", ready_warm) if which == "app" else (base + bare[which][0], bare[which][2])
+                kept.append((which, ctx, page, url, warm))
+                net = _net_counter(ctx, page)
+                page.goto(url, wait_until="commit")
+                if which == "app":
                     typing.append(_type_first(page))
-                    ready_cold.append(_wait_ready(page))
-                    _settle(page)
+                (ready_cold if which == "app" else bare[which][1]).append(_wait_ready(page))
+                _settle(page)
+                if which == "app":
                     load_bytes.append(net["bytes"])
                     breakdown = dict(net["by_url"])
                     snap_states.append(_snapshot_settled(page))
-                    warm_loads = _warm_loads(page, base + "/", ready_cold[-1], warm_after)
-                    ready_warm.append(warm_loads[-1])
-                    snap_states[-1] += "/" + str(page.get_attribute("html", "data-python-start"))
-                    # once more, as a returning visit before the first one saved a snapshot
-                    page.evaluate(FORGET_SNAPSHOT_JS)
-                    page.goto(base + "/", wait_until="commit")
-                    warm_nosnap.append(_wait_ready(page))
-                    snap_states[-1] += "/" + str(page.get_attribute("html", "data-python-start"))
-                else:  # a bare loadPyodide() page (the site's stdlib, or npm's), or PyScript alone
-                    path, cold, warm = bare[which]
-                    net = _net_counter(ctx, page)
-                    page.goto(base + path, wait_until="commit")
-                    cold.append(_wait_ready(page))
-                    _settle(page)
-                    if which == "pyodide":
-                        base_bytes.append(net["bytes"])
-                    warm.append(_warm_loads(page, base + path, cold[-1], warm_after)[-1])
-            finally:
+                elif which == "pyodide":
+                    base_bytes.append(net["bytes"])
+            # Warm: later loads of every page, interleaved, so that the machine's drift meets all
+            # alike; the first of each only primes Chromium's code caches (WARM_REPS says why).
+            last_page = kept[-1][2]
+            _wait_since(last_page, last_page.evaluate("window.__bench.ready"), warm_after)
+            for _which, _ctx, page, url, _warm in kept:
+                page.goto(url, wait_until="commit")
+                _wait_ready(page)
+            for rep in range(warm_reps):
+                for which, _ctx, page, url, warm in (kept if rep % 2 == 0 else kept[::-1]):
+                    page.goto(url, wait_until="commit")
+                    warm.append(_wait_ready(page))
+                    if which == "app":
+                        snap_states[-1] += "/" + str(page.get_attribute("html", "data-python-start"))
+            # The app as a returning visit before the first one saved a snapshot, beside the bare page.
+            app_page = next(page for which, _c, page, _u, _w in kept if which == "app")
+            app_page.evaluate(FORGET_SNAPSHOT_JS)
+            bare_page = next(page for which, _c, page, _u, _w in kept if which == "pyodide")
+            for rep in range(warm_reps):
+                for which, page, url, samples in ([("app", app_page, base + "/", warm_nosnap),
+                                                   ("pyodide", bare_page, base + bare["pyodide"][0], base_nosnap)]
+                                                  [::1 if rep % 2 == 0 else -1]):
+                    page.goto(url, wait_until="commit")
+                    samples.append(_wait_ready(page))
+                    if which == "app":
+                        snap_states[-1] += "/" + str(page.get_attribute("html", "data-python-start"))
+        finally:
+            for _which, ctx, *_rest in kept:
                 ctx.close()
         log(f"boot run {i + 1}: typing {typing[-1]:.0f}/{typing_base[-1]:.0f} ms, ready cold "
             f"{ready_cold[-1]:.0f}/{base_cold[-1]:.0f}, warm {ready_warm[-1]:.0f}/{base_warm[-1]:.0f}")
@@ -637,14 +648,15 @@ def measure_boot(bench: Bench):
               baseline_samples=base_cold, note="app: body[data-ready]; baseline: bare loadPyodide() page")
     bench.put("ready_warm", median(ready_warm), median(base_warm), ratio_limit=1.15, samples=ready_warm,
               baseline_samples=base_warm,
-              note=f"each page's third load in its browser context, the second {warm_after:.0f} s after the "
-                   "cold one was ready (and the app's first visit had saved its snapshot of Python's "
-                   "start); app: snapshot state/start of the warm load/start without it, each run: "
-                   f"{', '.join(snap_states)}")
-    bench.put("ready_warm_nosnap", median(warm_nosnap), median(base_warm), samples=warm_nosnap,
-              baseline_samples=base_warm,
-              note="the app's fourth load, with its snapshot and the note of it removed: a returning "
-                   "visit before the first one saved a snapshot, or where none can be; baseline as above")
+              note=f"{warm_reps} warm loads of each page per run, interleaved, after one that primes "
+                   f"Chromium's code caches, {warm_after:.0f} s after the cold loads (and after the "
+                   "app's first visit saved its snapshot of Python's start); app: snapshot state, then "
+                   f"how Python started in each warm load and in each without the snapshot: {', '.join(snap_states)}")
+    bench.put("ready_warm_nosnap", median(warm_nosnap), median(base_nosnap), samples=warm_nosnap,
+              baseline_samples=base_nosnap,
+              note="the app's warm loads once its snapshot and the note of it are removed (a returning "
+                   "visit before the first one saved a snapshot, or where none can be), interleaved with "
+                   "more loads of the bare page")
     if npm:
         note = ("baseline: the bare page with the stdlib as npm ships it (sources only); the site's "
                 "stdlib has bytecode for its start-up modules, which the row above's baseline shares")

@@ -6,6 +6,7 @@ static/snapshot-worker.js, py/imagesynth/build/snapshot.py)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -150,6 +151,23 @@ def test_a_snapshot_gone_from_storage_is_made_again(page, server, console_errors
     open_app(page, server)
     assert start_of(page) == "snapshot"
     assert not console_errors, console_errors
+
+
+@pytest.mark.parametrize("length", ["1e15", "-5", "'many'", "12345"])
+def test_a_note_that_fits_no_snapshot_starts_python_as_always_and_one_is_made(context, server, length):
+    """The note in localStorage says a snapshot of this runtime is saved, with a length no snapshot
+    has: a snapshot problem, whatever it is, never keeps Python from starting, and is mended."""
+    key = re.search(r'name="imagesynth-snapshot" content="([0-9a-f]+)"',
+                    (server.site / "index.html").read_text()).group(1)
+    context.add_init_script("if (!sessionStorage.getItem('noted')) { sessionStorage.setItem('noted', '1');"
+                            " localStorage.setItem(`imagesynth.snapshot ${location.origin}/`,"
+                            f" JSON.stringify({{key: '{key}', length: {length}}})); }}")
+    page = context.new_page()
+    open_app(page, server)
+    assert start_of(page) == "fresh"
+    assert settle(page)[0] == "saved"
+    open_app(page, server)
+    assert start_of(page) == "snapshot"
 
 
 def test_the_snapshot_holds_nothing_the_user_typed(page, server):

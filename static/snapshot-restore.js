@@ -34,7 +34,8 @@ if ".zip/" in (getattr(sys.modules["os"], "__file__", None) or ""):
     sys.modules["os"].__loader__.get_data(sys.modules["os"].__file__)
 `;
 
-class Missing extends Error {}
+// The saved snapshot is not the one the note names (gone, or another): a new one is made.
+class NotTheNoted extends Error {}
 
 // The note snapshot-save.js keeps: {key, length} once saved, {key, failed: true} once one of
 // this runtime did not restore here (whatever failed would fail again, and each try costs a
@@ -72,7 +73,7 @@ function unpackInto(buffer, target) {
   if (buffer.byteLength < 16) throw new Error("not a snapshot this page can read");
   const [magic, format, length, page] = new Uint32Array(buffer, 0, 4);
   if (magic !== 0x504e5349 || format !== 1) throw new Error("not a snapshot this page can read");
-  if (length !== target.length) throw new Error("the saved snapshot is not the one noted");
+  if (length !== target.length) throw new NotTheNoted("the saved snapshot is not the one noted");
   const pages = Math.ceil(length / page);
   const flags = new Uint8Array(buffer, 16, pages);
   let at = 16 + Math.ceil(pages / 8) * 8;
@@ -93,14 +94,21 @@ export function openSnapshot(siteURL) {
   const url = new URL(`py/runtime-snapshot-${key}.bin`, siteURL).href;
   const note = readNote(siteURL);
   const snapshot = { key, url, siteURL, failed: note.key === key && note.failed === true, read: null };
-  if (note.key === key && note.length > 0 && self.caches) {
-    const target = new Uint8Array(note.length);
+  if (note.key === key && note.length !== undefined && self.caches) {
+    let target;
+    try {
+      if (!Number.isSafeInteger(note.length) || note.length <= 0) throw new RangeError("no such length");
+      target = new Uint8Array(note.length);
+    } catch {
+      writeNote(siteURL, null); // a note that names no possible snapshot: a new one will be made
+      return snapshot;
+    }
     const filled = (async () => {
       const saved = await (await caches.open(SNAPSHOT_CACHE)).match(url);
-      if (!saved) throw new Missing("no saved snapshot (the site's storage was cleared?)");
+      if (!saved) throw new NotTheNoted("no saved snapshot (the site's storage was cleared?)");
       unpackInto(await saved.arrayBuffer(), target);
     })();
-    filled.catch(() => {}); // awaited in start(); a failure there starts Python afresh
+    filled.catch(() => {}); // awaited in startFromSnapshot(); a failure there starts Python afresh
     snapshot.read = { target, filled };
   }
   return snapshot;
@@ -127,7 +135,7 @@ export async function startFromSnapshot(snapshot, loadPyodide, options) {
     document.documentElement.dataset.pythonStart = "snapshot";
     return pyodide;
   } catch (err) {
-    if (err instanceof Missing) {
+    if (err instanceof NotTheNoted) {
       writeNote(snapshot.siteURL, null); // made again once this visit is idle
     } else {
       console.warn(`imagesynth: the saved snapshot of Python's start did not restore (${err}); starting afresh`);

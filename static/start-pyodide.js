@@ -132,9 +132,16 @@ const restoreSuspending = () => {
 };
 const options = { indexURL, stdout: (s) => io.stdout(s), stderr: (s) => io.stderr(s) };
 async function startPython() {
-  const snap = await snapshotting;
-  const restored = snap && (await snap.restore.startFromSnapshot(snap.snapshot, pyodideModule.loadPyodide, options));
-  if (restored) return restored;
+  let snap = null;
+  try {
+    snap = await snapshotting;
+    const restored = snap && (await snap.restore.startFromSnapshot(snap.snapshot, pyodideModule.loadPyodide, options));
+    if (restored) return restored;
+  } catch (err) {
+    // whatever went wrong with a snapshot, Python starts as it always did
+    console.warn(`imagesynth: starting without a snapshot of Python's start (${err})`);
+    snap = null;
+  }
   document.documentElement.dataset.pythonStart = "fresh";
   const pyodide = await pyodideModule.loadPyodide(options);
   if (snap) snap.restore.saveForNextVisit(snap.snapshot, indexURL, new URL("snapshot-worker.js", import.meta.url).href);

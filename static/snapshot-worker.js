@@ -10,7 +10,7 @@
 // take their place on restore; makeMemorySnapshot() refuses a state it could not restore.
 
 import { loadPyodide } from "../pyscript/pyodide/pyodide.mjs";
-import { isEntryOf } from "./snapshot-restore.js";
+import { isEntryOf, packSnapshot } from "./snapshot-restore.js";
 
 const IMPORTS = `
 import importlib, json, sys
@@ -27,42 +27,6 @@ if sys.path and sys.path[0] == "":
 json.dumps([n for n, m in list(sys.modules.items()) if str(getattr(m, "__file__", None) or "").endswith(".so")])
 `;
 
-// Stored without its all-zero pages, about half of Pyodide's memory: the page reads the snapshot
-// on its way to Python, and 15 MB read sooner than 31 (snapshot-restore.js's unpackInto() reads
-// this back). Layout, little-endian u32s: magic "ISNP", format 1, the snapshot's length, the
-// page size; then a byte per page (1: stored), padded to 8; then the stored pages in order.
-const PAGE = 65536;
-function pack(snapshot) {
-  const pages = Math.ceil(snapshot.length / PAGE);
-  const flags = new Uint8Array(pages);
-  let stored = 0;
-  for (let p = 0; p < pages; p++) {
-    const start = p * PAGE;
-    const end = Math.min(start + PAGE, snapshot.length);
-    // whole pages are 8-aligned: compared 8 bytes at a time; the last one's tail byte by byte
-    const words = new BigUint64Array(snapshot.buffer, snapshot.byteOffset + start, (end - start) >> 3);
-    let zero = words.every((w) => w === 0n);
-    for (let i = start + words.length * 8; zero && i < end; i++) zero = snapshot[i] === 0;
-    if (!zero) {
-      flags[p] = 1;
-      stored += end - start;
-    }
-  }
-  const head = 16 + Math.ceil(pages / 8) * 8;
-  const out = new Uint8Array(head + stored);
-  const u32 = new Uint32Array(out.buffer, 0, 4);
-  u32.set([0x504e5349, 1, snapshot.length, PAGE]);
-  out.set(flags, 16);
-  let at = head;
-  for (let p = 0; p < pages; p++) {
-    if (!flags[p]) continue;
-    const page = snapshot.subarray(p * PAGE, Math.min((p + 1) * PAGE, snapshot.length));
-    out.set(page, at);
-    at += page.length;
-  }
-  return out;
-}
-
 async function make({ key, manifestURL, indexURL, cacheName, entryURL, siteURL }) {
   const manifest = await (await fetch(manifestURL, { cache: "no-cache" })).json();
   if (manifest.key !== key) throw new Error("the site was rebuilt since this page loaded");
@@ -77,7 +41,7 @@ async function make({ key, manifestURL, indexURL, cacheName, entryURL, siteURL }
   const shared = JSON.parse(pyodide.runPython(IMPORTS));
   if (shared.length) throw new Error(`modules from shared libraries were loaded (${shared.join(", ")})`);
   const snapshot = pyodide.makeMemorySnapshot();
-  const packed = pack(snapshot);
+  const packed = packSnapshot(snapshot);
   const cache = await caches.open(cacheName);
   await cache.put(entryURL, new Response(packed, { headers: { "content-type": "application/octet-stream" } }));
   // An older runtime's snapshot of this same site can never be used again.

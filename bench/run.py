@@ -53,8 +53,8 @@ ROWS = [
     ("typing_noscript", "  the same vs the app's page with no script", "(context)"),
     ("ready_cold", "Python ready (Generate works), cold cache", "<= 1.15x"),
     ("ready_warm", "Python ready (Generate works), warm cache", "<= 1.15x"),
-    ("ready_cold_npm", "  the same, cold, vs npm Pyodide as published", "(context)"),
     ("ready_warm_nosnap", "  the same, warm, with no snapshot of Python's start", "(context)"),
+    ("ready_cold_npm", "  the same, cold, vs npm Pyodide as published", "(context)"),
     ("ready_warm_npm", "  the same, warm, vs npm Pyodide as published", "(context)"),
     ("ready_cold_pyscript", "  the same, cold, vs PyScript alone", "(context)"),
     ("ready_warm_pyscript", "  the same, warm, vs PyScript alone", "(context)"),
@@ -503,7 +503,7 @@ SNAPSHOT_SETTLED = "['saved', 'skipped', 'failed'].includes(document.documentEle
 
 def _snapshot_settled(page, timeout=60_000) -> str:
     """Wait until the app's first visit has saved its snapshot of Python's start (or said why
-    not: static/runtime-snapshot.js), so that no worker shares the CPU with what is measured
+    not: static/snapshot-save.js), so that no worker shares the CPU with what is measured
     next, and later visits start as a returning visitor's do. Returns the state."""
     try:
         page.wait_for_function(SNAPSHOT_SETTLED, timeout=timeout, polling=100)
@@ -514,8 +514,8 @@ def _snapshot_settled(page, timeout=60_000) -> str:
 
 # A warm load is a returning visitor's, who comes back once the first visit's work in the
 # background is done: Chrome caches the wasm's optimised code only after its tier-up, seconds
-# into a page's life, and the app saves its snapshot once idle. Every page, baselines too,
-# waits this long after its cold load was ready before it is loaded again.
+# into a page's life, and the app saves its snapshot once idle. The pages of a run, baselines
+# too, are loaded again only this long after the last of their cold loads was ready.
 WARM_AFTER_S = 8.0
 
 

@@ -1,6 +1,6 @@
 """The snapshot of Python's start: a first visit saves one when idle, a later visit starts from it
 and works as any other; one that does not fit this runtime is dropped, never half-used; it holds
-nothing the user typed (static/start-pyodide.js, static/runtime-snapshot.js,
+nothing the user typed (static/snapshot-restore.js, static/snapshot-save.js,
 static/snapshot-worker.js, py/imagesynth/build/snapshot.py)."""
 
 from __future__ import annotations

@@ -393,7 +393,7 @@ _about_extra: dict[str, str] = {}  # rows others added (Storage): kept when the 
 
 def python_start() -> str | None:
     """How this page's Python started, and what of a snapshot for the next visit (static/
-    start-pyodide.js and static/runtime-snapshot.js keep it on <html>); None where the site has
+    snapshot-restore.js and static/snapshot-save.js keep it on <html>); None where the site has
     no snapshot of Python's start at all."""
     root = js.document.documentElement
     start, state = root.getAttribute("data-python-start"), root.getAttribute("data-snapshot")

@@ -3,11 +3,11 @@
 Why: most of a warm start is Python's own boot inside ``loadPyodide()`` (the
 interpreter's initialisation, Pyodide's Python half, the ~140 stdlib modules the
 page imports), and its result is the same on every load. On a first visit,
-once the page is idle, ``static/runtime-snapshot.js`` has a worker boot the same
+once the page is idle, ``static/snapshot-save.js`` has a worker boot the same
 Pyodide, import those modules and save Pyodide's memory snapshot in the
 browser's Cache Storage; later visits hand it to ``loadPyodide`` and skip all
-that (measured warm in headless Chromium: a bare ``loadPyodide()`` plus those
-imports ~620 ms, from the snapshot ~400 ms with its 31 MB read from the cache).
+that (``static/snapshot-restore.js``; measured warm in headless Chromium, the
+app's loads in turn in one browser context: 711 ms with it, 858 without).
 
 A snapshot is only good for the very runtime it was made from: Pyodide checks
 its own build id, but the stdlib zip is ours (its pycs), and the snapshot holds

@@ -237,3 +237,23 @@ async def test_pillow_work_runs_off_the_event_loop_and_cancels(imaging):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_paste_back_decodes_a_large_jpeg_in_full_when_the_first_result_is_finished(imaging):
+    """prepare_edit sent a 4000x3000 JPEG from its half-size decode; paste-back puts the
+    result into the full-size original, whose pixels outside the mask are kept exactly."""
+    size = (4000, 3000)
+    src = Image.merge("RGB", (Image.linear_gradient("L").resize(size), Image.new("L", size, 60),
+                              Image.effect_noise(size, 30)))
+    data = enc(src, "JPEG")
+    mask = Image.new("L", size, 0)
+    mask.paste(255, (1000, 1000, 2000, 2000))
+    prepared = await prepare_edit(imaging, GPT, data, enc(mask))
+    assert prepared.original is None and prepared.upload_size == (2000, 1500)
+    g = await finish_image(imaging, answer((1536, 1024)), plan=SizePlan(None, "auto", None), params={},
+                           prepared=prepared, feather=4)
+    assert g.picture.size == size and prepared.original.size == size
+    full = await imaging.decode(data)
+    for xy in [(0, 0), (999, 1500), (2001, 1500), (3999, 2999), (1500, 999)]:
+        assert g.picture.getpixel(xy)[:3] == full.getpixel(xy), xy
+    assert g.picture.getpixel((1500, 1500)) == GREEN

@@ -97,3 +97,67 @@ def test_imaging_package_imports_without_pillow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def _jpeg(im: Image.Image, **kw) -> bytes:
+    b = io.BytesIO()
+    im.save(b, "JPEG", quality=90, **kw)
+    return b.getvalue()
+
+
+def _quadrants(size) -> Image.Image:
+    """Red top-left, green top-right, blue bottom-left, white bottom-right: orientation shows."""
+    w, h = size
+    im = Image.new("RGB", size, "white")
+    im.paste((255, 0, 0), (0, 0, w // 2, h // 2))
+    im.paste((0, 255, 0), (w // 2, 0, w, h // 2))
+    im.paste((0, 0, 255), (0, h // 2, w // 2, h))
+    return im
+
+
+async def test_decode_reduced_decodes_a_large_jpeg_smaller(imaging):
+    """libjpeg's DCT scaling: the largest reduction (1/2, 1/4, 1/8) that keeps the longest edge
+    at least min_edge, with the full size beside it, and the same picture as decode's."""
+    data = _jpeg(_quadrants((1600, 1200)))
+    full = await imaging.decode(data)
+    for min_edge, size in ((700, (800, 600)), (400, (400, 300)), (390, (400, 300)), (200, (200, 150))):
+        pic, full_size = await imaging.decode_reduced(data, min_edge)
+        assert pic.size == size and full_size == (1600, 1200) and pic.mode == "RGB"
+        for x, y in ((0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
+            small = pic.getpixel((int(x * size[0]), int(y * size[1])))
+            big = full.getpixel((int(x * 1600), int(y * 1200)))
+            assert all(abs(a - b) <= 8 for a, b in zip(small, big)), (min_edge, x, y)
+
+
+async def test_decode_reduced_applies_exif_orientation(imaging):
+    im = _quadrants((800, 400))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned: shown rotated a quarter turn clockwise
+    data = _jpeg(im, exif=exif.tobytes())
+    full = await imaging.decode(data)
+    pic, full_size = await imaging.decode_reduced(data, 200)
+    assert full.size == full_size == (400, 800) and pic.size == (100, 200)
+    # the same corner is red in both: the smaller decode is turned as the full one is
+    red = [xy for xy in ((0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75))
+           if full.getpixel((int(xy[0] * 400), int(xy[1] * 800)))[0] > 200 > full.getpixel(
+               (int(xy[0] * 400), int(xy[1] * 800)))[1]]
+    assert len(red) == 1
+    x, y = red[0]
+    r, g, b = pic.getpixel((int(x * 100), int(y * 200)))
+    assert r > 200 and g < 60 and b < 60
+
+
+async def test_decode_reduced_says_none_where_it_would_not_be_quicker(imaging):
+    assert await imaging.decode_reduced(_png(_quadrants((1600, 1200))), 400) is None  # PNG: no scaling
+    assert await imaging.decode_reduced(_jpeg(_quadrants((1600, 1200))), 801) is None  # not even 1/2
+    assert await imaging.decode_reduced(_jpeg(_quadrants((300, 200))), 200) is None
+
+
+async def test_decode_reduced_checks_as_decode_does(imaging):
+    data = _jpeg(_quadrants((1600, 1200)))
+    with pytest.raises(ImageInputError, match="pixels"):
+        await imaging.decode_reduced(data, 400, imaging_contract.Limits(max_pixels=1_000_000))
+    with pytest.raises(ImageInputError, match="damaged or truncated"):
+        await imaging.decode_reduced(data[: len(data) // 2] + b"\0" * 64, 400)
+    with pytest.raises(ImageInputError, match="format"):
+        await imaging.decode_reduced(b"BM" + b"\0" * 64, 400)

@@ -233,3 +233,54 @@ async def test_image_and_mask_errors_come_in_order(imaging):
         await prepare_edit(imaging, tight, enc(Image.new("RGB", (64, 64))), enc(noise))
     with pytest.raises(ImageInputError, match="black"):
         await prepare_edit(imaging, GPT, enc(Image.new("RGB", (64, 64))), enc(noise))
+
+
+def photo(size) -> Image.Image:
+    """Smooth colour with detail, so a JPEG of it is photo-like."""
+    r = Image.linear_gradient("L").resize(size)
+    g = Image.linear_gradient("L").rotate(90).resize(size)
+    b = Image.effect_noise(size, 30)
+    return Image.merge("RGB", (r, g, b))
+
+
+async def test_a_large_jpeg_is_uploaded_from_a_smaller_decode(imaging):
+    """A 4000x3000 JPEG for a 2048-edge model: decoded at half size and sent as it is
+    (2000x1500), the full decode left for paste-back, made once however many ask."""
+    data = enc(photo((4000, 3000)), "JPEG", quality=90)
+    calls = []
+    decode = imaging.decode
+
+    async def counted(*a, **k):
+        calls.append(1)
+        return await decode(*a, **k)
+
+    imaging.decode = counted
+    p = await prepare_edit(imaging, GPT, data, enc(bw_mask((4000, 3000), (1000, 1000, 2000, 2000))))
+    assert calls == [1]  # the mask's; the photo was decoded smaller
+    assert p.upload_size == (2000, 1500) and p.placement == (0, 0, 2000, 1500)
+    assert opened(p.images[0]).size == (2000, 1500) and opened(p.mask).size == (2000, 1500)
+    assert p.image_mimes == ["image/jpeg"] and not p.warnings
+    assert p.original is None and p.original_size == (4000, 3000)
+    m = opened(p.mask)
+    assert m.getpixel((750, 750))[3] == 0 and m.getpixel((250, 250))[3] == 255
+    import asyncio
+
+    first, second = await asyncio.gather(p.original_picture(imaging), p.original_picture(imaging))
+    assert first is second is p.original and first.size == (4000, 3000) and len(calls) == 2
+    assert first.tobytes() == (await decode(data)).tobytes()
+    assert p.original_source is None
+
+
+async def test_the_smaller_decode_is_resized_when_it_is_over_the_edge(imaging):
+    data = enc(photo((5000, 2500)), "JPEG", quality=90)  # half: 2500x1250, over 2048
+    p = await prepare_edit(imaging, GPT, data, operation="variation")
+    assert p.upload_size == (2048, 1024) and p.original is None and p.original_size == (5000, 2500)
+
+
+async def test_jpegs_that_cannot_shrink_enough_and_square_models_decode_in_full(imaging):
+    data = enc(photo((3000, 2000)), "JPEG", quality=90)  # half would be 1500: too short of 2048
+    p = await prepare_edit(imaging, GPT, data, operation="variation")
+    assert p.upload_size == (2048, 1365) and p.original.size == (3000, 2000)
+    data = enc(photo((2400, 2400)), "JPEG", quality=90)  # dall-e-2: square, 1024 edge
+    p = await prepare_edit(imaging, DALLE2, data, operation="variation")
+    assert p.upload_size == (1024, 1024) and p.original.size == (2400, 2400)

@@ -43,8 +43,8 @@ async def finish_image(imaging: Imaging, data: bytes, *, plan: SizePlan, params:
     if prepared is not None and prepared.inpaint:
         pic = await _to_original_frame(imaging, pic, prepared, full_size=paste_back)
         if paste_back:
-            pic = await imaging.paste_back(prepared.original, pic, await prepared.paste_back_mask(imaging),
-                                           feather)
+            pic = await imaging.paste_back(await prepared.original_picture(imaging), pic,
+                                           await prepared.paste_back_mask(imaging), feather)
         params.setdefault("pasted_back", bool(paste_back))
         if plan.target is not None:
             pic = await _cover(imaging, pic, plan.target)
@@ -114,7 +114,7 @@ async def _to_original_frame(imaging: Imaging, pic: Any, prepared: PreparedEdit,
     box = (round(left * sx), round(top * sy), round((left + pw) * sx), round((top + ph) * sy))
     if box != (0, 0, rw, rh):
         pic = await imaging.crop(pic, box)
-    ow, oh = imaging.size(prepared.original)
+    ow, oh = prepared.original_size
     if full_size:
         size = (ow, oh)
     else:

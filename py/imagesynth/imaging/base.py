@@ -50,6 +50,16 @@ class Imaging:
         EXIF orientation applied, first frame of an animation, converted to RGBA."""
         raise NotImplementedError
 
+    async def decode_reduced(self, data: bytes, min_edge: int,
+                             limits: Limits = Limits()) -> tuple[Any, tuple[int, int]] | None:
+        """For an upload that is scaled down anyway: the picture decoded smaller, its longest
+        edge no shorter than ``min_edge``, with the size ``decode`` would have given (EXIF
+        orientation applied), or None when that is no quicker than ``decode``.  Worth having
+        where the format lets the decoder skip detail: a JPEG decodes at 1/2, 1/4 or 1/8 of
+        its size (DCT scaling) in a fraction of the time, and the resize after it shrinks
+        with it.  The same checks and errors as ``decode``."""
+        return None
+
     def adopt(self, obj: Any) -> Any:
         """A native object the library caller passed (e.g. a PIL.Image) → picture (RGBA)."""
         raise NotImplementedError

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 import sys
 from typing import Any, Callable
 
-from PIL import Image, ImageChops, ImageFilter, ImageOps
+from PIL import ExifTags, Image, ImageChops, ImageFilter, ImageOps
 
 from ..errors import ImageInputError, ImageSynthError
 from . import sniff
@@ -100,7 +101,16 @@ class PillowImaging(Imaging):
         fmt, w, h = sniff.check(data, limits.max_bytes, limits.max_pixels, limits.formats)
         return await _off_loop(self._decode, data, fmt, limits)
 
-    def _decode(self, data: bytes, fmt: str, limits: Limits) -> Any:
+    async def decode_reduced(self, data: bytes, min_edge: int,
+                             limits: Limits = Limits()) -> tuple[Any, tuple[int, int]] | None:
+        data = bytes(data)
+        fmt, w, h = sniff.check(data, limits.max_bytes, limits.max_pixels, limits.formats)
+        if fmt != "jpeg" or max(w, h) < 2 * min_edge:  # JPEG's scaling halves at the least
+            return None
+        return await _off_loop(self._decode, data, fmt, limits, min_edge)
+
+    def _decode(self, data: bytes, fmt: str, limits: Limits, min_edge: int = 0) -> Any:
+        """The picture; with ``min_edge``, (picture decoded smaller, full size) or None."""
         try:
             im = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]])
             if im.width * im.height > limits.max_pixels:
@@ -108,10 +118,17 @@ class PillowImaging(Imaging):
                     f"The image has too many pixels: {im.width} x {im.height}, and at most "
                     f"{limits.max_pixels / 1e6:g} megapixels are accepted. Downscale it first."
                 )
-            im.seek(0)  # first frame of an animation
-            im.load()
-            im = ImageOps.exif_transpose(im) or im
-            return _to_picture(im)
+            if min_edge:
+                stored = im.size
+                turned = im.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)  # a quarter turn
+                k = min_edge / max(stored)
+                # draft: libjpeg's DCT scaling, the largest reduction that keeps both sides at
+                # least the size asked for (libjpeg's own smaller decode, not a resample of the full one)
+                im.draft(None, (math.ceil(stored[0] * k), math.ceil(stored[1] * k)))
+                if im.size == stored:  # this file cannot be decoded smaller
+                    return None
+                return self._decode_loaded(im), (stored[::-1] if turned else stored)
+            return self._decode_loaded(im)
         except ImageSynthError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -122,6 +139,14 @@ class PillowImaging(Imaging):
         # struct.error, EOFError, IndexError, MemoryError, ...): all mean "this file is bad".
         except Exception as exc:  # noqa: BLE001
             raise _damaged(exc) from None
+
+    @staticmethod
+    def _decode_loaded(im: Image.Image) -> Image.Image:
+        """An opened image's pixels as a picture (the caller turns Pillow's errors into ours)."""
+        im.seek(0)  # first frame of an animation
+        im.load()
+        im = ImageOps.exif_transpose(im) or im
+        return _to_picture(im)
 
     def adopt(self, obj: Any) -> Any:
         if not isinstance(obj, Image.Image):
@@ -157,16 +182,20 @@ class PillowImaging(Imaging):
         return _mask_from_paint(_paint_from_alpha(_to_rgba(pic).getchannel("A")))
 
     async def normalize_mask(self, mask: Any, size: tuple[int, int]) -> tuple[Any, list[str]]:
+        return await _off_loop(self._normalize_mask, mask, tuple(size))
+
+    def _normalize_mask(self, mask: Any, size: tuple[int, int]) -> tuple[Any, list[str]]:
         mask = _to_rgba(mask)
         warnings: list[str] = []
         alpha = mask.getchannel("A")
-        if alpha.getextrema()[0] < 255:
-            paint = ImageOps.invert(alpha)  # transparent = paint
-        else:
-            paint = _paint_from_black_white(mask)
-        if paint.size != tuple(size):
-            warnings.append(mask_stretched(paint.size, tuple(size)))
-            paint = paint.resize(tuple(size), Image.Resampling.BILINEAR)
+        by_alpha = alpha.getextrema()[0] < 255  # transparent = paint
+        weights = alpha if by_alpha else _paint_from_black_white(mask)
+        if weights.size != size:
+            warnings.append(mask_stretched(weights.size, size))
+            # scaled before it is inverted: the same up to rounding, and the inversion then runs
+            # over the upload's pixels, not a 12 MP mask's
+            weights = weights.resize(size, Image.Resampling.BILINEAR)
+        paint = ImageOps.invert(weights) if by_alpha else weights
         return _mask_from_paint(_threshold(paint)), warnings
 
     async def invert_mask(self, mask: Any) -> Any:

@@ -257,3 +257,29 @@ async def test_paste_back_decodes_a_large_jpeg_in_full_when_the_first_result_is_
     for xy in [(0, 0), (999, 1500), (2001, 1500), (3999, 2999), (1500, 999)]:
         assert g.picture.getpixel(xy)[:3] == full.getpixel(xy), xy
     assert g.picture.getpixel((1500, 1500)) == GREEN
+
+
+async def test_a_failed_full_decode_at_paste_back_still_delivers_the_image(imaging):
+    """The full decode of a large JPEG comes after the model has answered: if it fails, the paid
+    image is delivered without paste-back, and says so, rather than lost."""
+    size = (4000, 3000)
+    data = enc(Image.merge("RGB", (Image.linear_gradient("L").resize(size), Image.new("L", size, 60),
+                                   Image.effect_noise(size, 30))), "JPEG")
+    mask = Image.new("L", size, 0)
+    mask.paste(255, (1000, 1000, 2000, 2000))
+    prepared = await prepare_edit(imaging, GPT, data, enc(mask))
+    assert prepared.original is None
+
+    decode = imaging.decode
+
+    async def out_of_memory(got, *a, **k):
+        if bytes(got) == data:  # the original's full decode; the model's answer decodes as ever
+            raise MemoryError()
+        return await decode(got, *a, **k)
+
+    imaging.decode = out_of_memory
+    g = await finish_image(imaging, answer((1536, 1024)), plan=SizePlan(None, "auto", None), params={},
+                           prepared=prepared, feather=4)
+    assert g.picture.size == size and g.picture.getpixel((10, 10)) == GREEN
+    assert g.params["pasted_back"] is False
+    assert any("could not be decoded in full" in w and "MemoryError" in w for w in g.params["warnings"])

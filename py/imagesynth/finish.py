@@ -42,10 +42,10 @@ async def finish_image(imaging: Imaging, data: bytes, *, plan: SizePlan, params:
     pic = await imaging.decode(data, _RESULT_LIMITS)
     if prepared is not None and prepared.inpaint:
         pic = await _to_original_frame(imaging, pic, prepared, full_size=paste_back)
-        if paste_back:
-            pic = await imaging.paste_back(await prepared.original_picture(imaging), pic,
-                                           await prepared.paste_back_mask(imaging), feather)
-        params.setdefault("pasted_back", bool(paste_back))
+        original = await _original_for_paste_back(imaging, prepared, params) if paste_back else None
+        if original is not None:
+            pic = await imaging.paste_back(original, pic, await prepared.paste_back_mask(imaging), feather)
+        params.setdefault("pasted_back", original is not None)
         if plan.target is not None:
             pic = await _cover(imaging, pic, plan.target)
     else:
@@ -100,6 +100,21 @@ def _orientation_or_frames(data: bytes, fmt: str) -> bool:
     if fmt == "webp":
         return len(data) > 20 and data[12:16] == b"VP8X" and bool(data[20] & 0x0A)  # EXIF or animation
     return True
+
+
+async def _original_for_paste_back(imaging: Imaging, prepared: PreparedEdit, params: dict[str, Any]) -> Any:
+    """The original at its own size, or None with a warning in ``params``.  A large JPEG was
+    decoded smaller for its upload and is decoded in full only now, after the model has
+    answered (and been paid): should that fail (a browser out of memory), the image is
+    delivered with the model's own pixels everywhere rather than lost."""
+    try:
+        return await prepared.original_picture(imaging)
+    except Exception as exc:  # noqa: BLE001 - any failure here must not cost the paid image
+        detail = str(exc) or type(exc).__name__
+        params["warnings"] = [*params.get("warnings", []),
+                              f"The original could not be decoded in full to paste it back ({detail}): "
+                              "this image has the model's pixels everywhere, also outside the mask."]
+        return None
 
 
 async def _to_original_frame(imaging: Imaging, pic: Any, prepared: PreparedEdit, *, full_size: bool) -> Any:

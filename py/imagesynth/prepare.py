@@ -222,7 +222,7 @@ async def prepare_edit(imaging: Imaging, profile: ModelProfile, image: Any, mask
         images=[data], image_mimes=[_MIME[used]], mask=mask_bytes, original=original,
         paint_mask=paint_mask, upload_size=size, placement=placement, warnings=warnings,
         mask_source=mask_pic if paint_mask is None else None, original_size=(w, h),
-        original_source=image if original is None else None)
+        original_source=bytes(image) if original is None else None)
 
 
 async def _both(a, b):

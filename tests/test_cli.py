@@ -291,3 +291,32 @@ def test_progress_bar_retry_note_goes_when_the_image_moves_on():
     bar.close()
     text = f.getvalue()
     assert "imagesynth: warning: x\n" in text and " , " not in text and "00:00," in text
+
+
+def test_a_paste_back_that_could_not_be_made_is_a_warning_not_a_lost_image(srv, tmp_path, capsys, monkeypatch):
+    """A large JPEG goes up from a smaller decode and is decoded in full after the answer: if
+    that fails, the image is still written, and the warning says it was not pasted back."""
+    from PIL import Image
+
+    from imagesynth.imaging.pillow import PillowImaging
+
+    ref, mask = tmp_path / "wide.jpg", tmp_path / "mask.png"
+    Image.new("RGB", (3800, 200), (0, 0, 255)).save(ref, quality=90)
+    Image.new("L", (3800, 200), 255).save(mask)
+    size = ref.stat().st_size
+    decode = PillowImaging.decode
+
+    async def failing(self, data, *a, **k):
+        if len(data) == size:
+            raise MemoryError()
+        return await decode(self, data, *a, **k)
+
+    monkeypatch.setattr(PillowImaging, "decode", failing)
+    code, out, err = run(capsys, "a hat", "--image", str(ref), "--mask", str(mask), "-o", str(tmp_path),
+                         "--model", "gpt-image-1", srv=srv)
+    assert code == 0, err
+    (path,) = out.split()
+    assert Image.open(path).size == (3800, 200)
+    assert read_params(Path(path).read_bytes())["pasted_back"] is False
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "could not be decoded in full" in lines[0], err

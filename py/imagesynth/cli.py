@@ -276,11 +276,19 @@ async def _run(args, written: list[dict], transport, imaging) -> int:
             path = write_new(out, f"{stem}-{img.index + 1}", ext, img.data)
             written.append({"path": str(path), "index": img.index, "width": img.width, "height": img.height,
                             "params": img.params})
+            for message in (img.params or {}).get("warnings", []):  # one image's own (paste-back)
+                on_warning(message)
         if bar is not None:
             bar(ev)
 
+    warned: set[str] = set()
+
     def on_warning(message: str) -> None:
-        # shown with --json and --quiet too: the inputs were changed, the user must know
+        # shown with --json and --quiet too: the inputs were changed, the user must know; once
+        # (the inputs' warnings are in every image's parameters as well)
+        if message in warned:
+            return
+        warned.add(message)
         line = f"imagesynth: warning: {' '.join(message.split())}"
         if bar is not None:
             bar.write(line)

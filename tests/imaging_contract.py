@@ -223,6 +223,24 @@ async def check_exif_orientation(imaging):
     assert near(px[8, 4], RED) and near(px[8, 28], BLUE), (px[8, 4], px[8, 28])
 
 
+async def check_decode_reduced(imaging):
+    """None (a full decode is as quick), or a smaller decode no shorter than asked, with the
+    size decode gives, turned as decode turns it, the same colours where they are."""
+    for name, size, red, blue in (("jpeg", (32, 16), (0.1, 0.5), (0.9, 0.5)),
+                                  ("jpeg_exif6", (16, 32), (0.5, 0.1), (0.5, 0.9))):
+        got = await imaging.decode_reduced(FIXTURES[name], 4)
+        if got is None:
+            continue
+        pic, full = got
+        w, h = imaging.size(pic)
+        assert full == size and max(w, h) >= 4 and (w, h) != size, (name, full, (w, h))
+        assert (w > h) == (size[0] > size[1]), (name, (w, h))
+        px = await pixels(imaging, pic)
+        assert near(px[int(red[0] * w), int(red[1] * h)], RED, 40), (name, px)
+        assert near(px[int(blue[0] * w), int(blue[1] * h)], BLUE, 40), (name, px)
+    assert await imaging.decode_reduced(make_png(64, 64, lambda x, y: (0, 0, 0, 255)), 4) is None
+
+
 async def check_decode_webp_alpha(imaging):
     pic = await imaging.decode(FIXTURES["webp_lossless_rgba"])
     assert imaging.size(pic) == (8, 8)

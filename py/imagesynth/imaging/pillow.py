@@ -29,10 +29,11 @@ is dropped.  Pyodide has no threads: there the work runs inline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import math
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from PIL import ExifTags, Image, ImageChops, ImageFilter, ImageOps
 
@@ -64,6 +65,42 @@ async def _off_loop(fn: Callable[..., Any], *args: Any) -> Any:
     if _THREADS:
         return await asyncio.to_thread(fn, *args)
     return fn(*args)
+
+
+@contextlib.contextmanager
+def _decode_errors() -> Iterator[None]:
+    """Pillow's errors while decoding a user's bytes, as ours."""
+    try:
+        yield
+    except ImageSynthError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageInputError(
+            f"The image has too many pixels to decode safely ({exc}). Downscale it first."
+        ) from None
+    # Hostile files make Pillow raise nearly anything (OSError, SyntaxError, ValueError,
+    # struct.error, EOFError, IndexError, MemoryError, ...): all mean "this file is bad".
+    except Exception as exc:  # noqa: BLE001
+        raise _damaged(exc) from None
+
+
+def _open(data: bytes, fmt: str, limits: Limits) -> Image.Image:
+    """The image's header read, in the one format its magic bytes announced, its size checked."""
+    im = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]])
+    if im.width * im.height > limits.max_pixels:
+        raise ImageInputError(
+            f"The image has too many pixels: {im.width} x {im.height}, and at most "
+            f"{limits.max_pixels / 1e6:g} megapixels are accepted. Downscale it first."
+        )
+    return im
+
+
+def _pixels(im: Image.Image) -> Image.Image:
+    """An opened image's pixels as a picture: first frame, EXIF orientation applied."""
+    im.seek(0)  # first frame of an animation
+    im.load()
+    im = ImageOps.exif_transpose(im) or im
+    return _to_picture(im)
 
 
 def _to_picture(im: Image.Image) -> Image.Image:
@@ -107,46 +144,25 @@ class PillowImaging(Imaging):
         fmt, w, h = sniff.check(data, limits.max_bytes, limits.max_pixels, limits.formats)
         if fmt != "jpeg" or max(w, h) < 2 * min_edge:  # JPEG's scaling halves at the least
             return None
-        return await _off_loop(self._decode, data, fmt, limits, min_edge)
+        return await _off_loop(self._decode_reduced, data, fmt, limits, min_edge)
 
-    def _decode(self, data: bytes, fmt: str, limits: Limits, min_edge: int = 0) -> Any:
-        """The picture; with ``min_edge``, (picture decoded smaller, full size) or None."""
-        try:
-            im = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]])
-            if im.width * im.height > limits.max_pixels:
-                raise ImageInputError(
-                    f"The image has too many pixels: {im.width} x {im.height}, and at most "
-                    f"{limits.max_pixels / 1e6:g} megapixels are accepted. Downscale it first."
-                )
-            if min_edge:
-                stored = im.size
-                turned = im.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)  # a quarter turn
-                k = min_edge / max(stored)
-                # draft: libjpeg's DCT scaling, the largest reduction that keeps both sides at
-                # least the size asked for (libjpeg's own smaller decode, not a resample of the full one)
-                im.draft(None, (math.ceil(stored[0] * k), math.ceil(stored[1] * k)))
-                if im.size == stored:  # this file cannot be decoded smaller
-                    return None
-                return self._decode_loaded(im), (stored[::-1] if turned else stored)
-            return self._decode_loaded(im)
-        except ImageSynthError:
-            raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageInputError(
-                f"The image has too many pixels to decode safely ({exc}). Downscale it first."
-            ) from None
-        # Hostile files make Pillow raise nearly anything (OSError, SyntaxError, ValueError,
-        # struct.error, EOFError, IndexError, MemoryError, ...): all mean "this file is bad".
-        except Exception as exc:  # noqa: BLE001
-            raise _damaged(exc) from None
+    def _decode(self, data: bytes, fmt: str, limits: Limits) -> Any:
+        with _decode_errors():
+            return _pixels(_open(data, fmt, limits))
 
-    @staticmethod
-    def _decode_loaded(im: Image.Image) -> Image.Image:
-        """An opened image's pixels as a picture (the caller turns Pillow's errors into ours)."""
-        im.seek(0)  # first frame of an animation
-        im.load()
-        im = ImageOps.exif_transpose(im) or im
-        return _to_picture(im)
+    def _decode_reduced(self, data: bytes, fmt: str, limits: Limits,
+                        min_edge: int) -> tuple[Any, tuple[int, int]] | None:
+        with _decode_errors():
+            im = _open(data, fmt, limits)
+            stored = im.size
+            turned = im.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)  # a quarter turn
+            k = min_edge / max(stored)
+            # draft: libjpeg's DCT scaling, the largest reduction that keeps both sides at least
+            # the size asked for (libjpeg's own smaller decode, not a resample of the full one)
+            im.draft(None, (math.ceil(stored[0] * k), math.ceil(stored[1] * k)))
+            if im.size == stored:  # this file cannot be decoded smaller
+                return None
+            return _pixels(im), (stored[::-1] if turned else stored)
 
     def adopt(self, obj: Any) -> Any:
         if not isinstance(obj, Image.Image):

@@ -198,6 +198,7 @@ def test_navigating_away_mid_request(app_page, context, server):
     page.locator("#runs .run[data-state=interrupted]").first.wait_for(timeout=30_000)
     assert page.locator("#runs .run[data-state=interrupted]").count() == 1
     page.locator("#runs .run[data-state=interrupted] button", has_text="Dismiss").click()
+    page.locator("#runs .run[data-state=interrupted]").first.wait_for(state="detached", timeout=10_000)
     _reopen(page)
     page.wait_for_timeout(800)
     assert page.locator("#runs .run[data-state=interrupted]").count() == 0

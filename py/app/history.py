@@ -100,9 +100,11 @@ def _card(run: dict, arrived: int) -> None:
              attrs={"data-state": "interrupted", "data-run": run["id"], "aria-label": "Interrupted generation"})
     el("runs").appendChild(node)
 
+    # The card goes once its record is deleted, not before: a reload right after the click
+    # would otherwise find the record still there and show the card again.
     async def do_dismiss(evt):
-        node.remove()
         await store.end_run(run["id"])
+        node.remove()
 
     async def do_again(evt):
         from . import generate, sharing
@@ -115,8 +117,8 @@ def _card(run: dict, arrived: int) -> None:
             settings["prompt"] = run["prompt"]
         settings["n"] = n
         sharing.fill_form(settings, source=None)
-        node.remove()
         await store.end_run(run["id"])
+        node.remove()
         await generate.run_generation()
 
     on(dismiss, "click", do_dismiss)

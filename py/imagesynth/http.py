@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Protocol
 
+from .reprs import brief_repr
+
 
 @dataclass
 class HttpRequest:
@@ -26,6 +28,7 @@ class HttpRequest:
         return f"HttpRequest({self.method} {self.url}, {len(self.body)} bytes)"
 
 
+@brief_repr
 @dataclass
 class HttpResponse:
     """What a transport got back: the whole body, or for a stream its chunks as they arrive."""

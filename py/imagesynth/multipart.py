@@ -14,9 +14,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .reprs import brief_repr
+
 CRLF = b"\r\n"
 
 
+@brief_repr
 @dataclass
 class FilePart:
     """A file field of a multipart form (edits and variations upload their images this way)."""

@@ -34,6 +34,7 @@ from .errors import ImageInputError
 from .imaging import sniff
 from .imaging.base import Imaging, Limits, mask_stretched
 from .models import ModelProfile
+from .reprs import brief_repr
 
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 _SHRINK = 0.85  # each downscale step when an upload is over the byte limit
@@ -41,6 +42,7 @@ _MAX_STEPS = 16
 _JPEG_QUALITY = 92  # an opaque upload: visually lossless, a fraction of a PNG's bytes and time
 
 
+@brief_repr
 @dataclass
 class PreparedEdit:
     """An edit's uploads made to the model's rules, and what maps the results back onto the original."""

@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .reprs import brief_repr
+
 STAGES = ("preparing", "uploading", "waiting", "partial", "decoding", "done", "retrying", "failed")
 
 
+@brief_repr
 @dataclass
 class ProgressEvent:
     """One step of one image, for whoever watches (the command's progress bar, the page's run card)."""

@@ -17,6 +17,7 @@ from .errors import APIError, ResponseError
 from .http import HttpRequest, HttpResponse
 from .models import profile_for
 from .multipart import FilePart, encode as encode_multipart
+from .reprs import brief_repr
 from .sse import EventStreamParser, StreamEvent  # noqa: F401  (re-exported)
 from .validate import validate_job  # noqa: F401  (re-exported)
 
@@ -24,6 +25,7 @@ _PATHS = {"generate": "generations", "edit": "edits", "variation": "variations"}
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
+@brief_repr
 @dataclass
 class Job:
     """One request: an operation on one model with its fitted inputs."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .reprs import brief_repr
 
+
+@brief_repr
 @dataclass
 class GeneratedImage:
     """One image as the caller gets it: encoded for saving, its parameters, and the decoded picture."""

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ImageInputError, InputError
+from .reprs import brief_repr
 
 
+@brief_repr
 @dataclass
 class Task:
     """What to make, in ImageSynthesize's forms: text, an image, text and image, text, image and mask."""
@@ -28,16 +30,6 @@ class Task:
     prompt: str | None = None
     image: Any = None  # bytes or a native picture (paths are read here)
     mask: Any = None
-
-    def __repr__(self) -> str:  # images can be megabytes; show what they are, not their bytes
-        def what(x: Any) -> str:
-            if x is None:
-                return "None"
-            if isinstance(x, (bytes, bytearray)):
-                return f"<{len(x)} bytes>"
-            return f"<{type(x).__name__}>"
-
-        return f"Task({self.kind!r}, prompt={self.prompt!r}, image={what(self.image)}, mask={what(self.mask)})"
 
 
 _KEYS = ("text", "image", "mask")

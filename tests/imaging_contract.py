@@ -381,6 +381,15 @@ async def check_mask_scaled_down_from_a_processed_picture(imaging):
     assert not await imaging.has_transparency(mask)
 
 
+async def check_encode_mask(imaging):
+    """The mask's upload: an RGBA PNG (the API wants alpha) with exactly the mask's alpha."""
+    src = await imaging.decode(rect_png(16, 12, (4, 2, 10, 8), (0, 0, 0, 0), (90, 90, 90, 255)))
+    mask, _ = await imaging.normalize_mask(src, (16, 12))
+    data = await imaging.encode_mask(mask)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[25] == 6, "an 8-bit RGBA PNG"  # IHDR colour type
+    await _assert_rect_mask(imaging, await imaging.decode(data), (16, 12), (4, 2, 10, 8))
+
+
 async def check_mask_from_alpha(imaging):
     img = await imaging.decode(rect_png(10, 10, (2, 3, 6, 9), (50, 60, 70, 0), (200, 10, 10, 255)))
     assert await imaging.has_transparency(img)

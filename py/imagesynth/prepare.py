@@ -266,7 +266,7 @@ async def _upload_mask(imaging: Imaging, mask: Any, size: tuple[int, int], profi
     up_mask, _ = await imaging.normalize_mask(mask, size)
     if not await imaging.has_transparency(up_mask):
         return None
-    data = await imaging.encode(up_mask, "png", fast=True)
+    data = await imaging.encode_mask(up_mask)
     if len(data) > profile.edit_mask_max_bytes:
         raise ImageInputError("The mask is too detailed to upload (over 4 MB): paint simpler shapes.")
     return data

@@ -121,3 +121,7 @@ class Imaging:
         alpha (lossless when quality >= 100).  Another ``fmt`` is an ImageInputError.
         ``fast``: speed over size (uploads): a light PNG compression level, no extra JPEG pass."""
         raise NotImplementedError
+
+    async def encode_mask(self, mask: Any) -> bytes:
+        """A binary mask (``normalize_mask``'s) → RGBA PNG for upload, quickly."""
+        return await self.encode(mask, "png", fast=True)

@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ImageInputError
-from . import sniff
+from . import png, sniff
 from .base import PAINT_THRESHOLD, Imaging, Limits, mask_stretched
 
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}
@@ -402,7 +402,7 @@ class CanvasImaging(Imaging):
         if fmt not in ("png", "jpeg", "webp"):
             raise ImageInputError(f"Cannot write images as {fmt!r}: choose png, jpeg or webp.")
         if fmt == "png" and pic.rgba is not None:
-            return _png(pic.rgba, pic.width, pic.height, 1 if fast else 6)
+            return png.write_rgba(pic.rgba, pic.width, pic.height, 1 if fast else 6)
         source = pic.canvas()
         if fmt == "jpeg":
             # JPEG has no alpha: flatten onto white, as browsers show transparency on pages
@@ -536,20 +536,6 @@ def _place(rgba: bytes, w: int, h: int, tw: int, th: int, dx: int, dy: int) -> b
         sy = y - dy
         out[(y * tw + x0) * 4:(y * tw + x1) * 4] = rgba[(sy * w + x0 - dx) * 4:(sy * w + x1 - dx) * 4]
     return bytes(out)
-
-
-def _png(rgba: bytes, w: int, h: int, level: int = 6) -> bytes:
-    """A plain 8-bit RGBA PNG, written here so partially transparent colours stay exact."""
-    import struct  # noqa: PLC0415
-    import zlib  # noqa: PLC0415
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    stride = w * 4
-    raw = b"".join(b"\x00" + rgba[y * stride:(y + 1) * stride] for y in range(h))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, level)) + chunk(b"IEND", b""))
 
 
 async def _exact_rgba(blob: Any, w: int, h: int) -> bytes | None:

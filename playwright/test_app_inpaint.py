@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -124,6 +127,79 @@ def test_jpeg_reference_is_decoded_once_not_at_every_run(app_page):
         shown = shown or result
     # outside the stroke, the paste-back keeps the reference's pixels (as the page decoded them)
     assert diff_outside(download_tile(page), shown, (60 - 32, 80 - 32, 180 + 32, 80 + 32), margin=2) == 0
+
+
+# Watches the page's upload work (apphelpers.add_page_python): what the reference picture keeps
+# made ahead, and each high-quality resize (a picture's, not a mask's) and JPEG encode after.
+WATCH_UPLOAD = """
+import json
+from pyodide.ffi import create_proxy
+from pyscript import window
+import imagesynth.imaging.canvas as cv
+from app.reference import state as ref_state
+
+made = []
+_resize_source, _encode = cv._resize_source, cv.CanvasImaging._encode
+def _counting_resize(source, w, h, tw, th, quality="high"):
+    if quality == "high":
+        made.append(["resize", tw, th])
+    return _resize_source(source, w, h, tw, th, quality)
+async def _counting_encode(self, pic, fmt, quality, fast):
+    if fmt == "jpeg":
+        made.append(["jpeg", pic.width, pic.height])
+    return await _encode(self, pic, fmt, quality, fast)
+cv._resize_source, cv.CanvasImaging._encode = _counting_resize, _counting_encode
+
+def _kept():
+    pic = ref_state.ref.picture if ref_state.ref is not None else None
+    if pic is None:
+        return "[]"
+    return json.dumps([[*size, sorted(made.encodings)[0][0] if made.encodings else None]
+                       for size, made in pic.resized.items()])
+def _made_since():
+    out = json.dumps(made)
+    made.clear()
+    return out
+window.__kept = create_proxy(_kept)
+window.__madeSince = create_proxy(_made_since)
+window.document.body.setAttribute("data-watch-upload", "1")
+"""
+
+
+def test_big_jpeg_upload_is_made_while_the_user_paints(app_page):
+    """A reference beyond the model's longest edge (2048) is scaled and encoded for upload once
+    the editor shows it (prepare.warm_upload): the 12 MP photo's resize and JPEG encode held
+    Edit's request back ~200 ms. The run then scales and encodes nothing, and its result is
+    still the reference's size, exact outside the painted area after paste-back."""
+    from PIL import Image, ImageChops
+
+    page = app_page
+    ramp = Image.linear_gradient("L")
+    original = Image.merge("RGB", (ramp.resize((2400, 1600)), ramp.rotate(90).resize((2400, 1600)),
+                                   ramp.rotate(45).resize((2400, 1600))))
+    upload(page, "big.jpg", jpeg_bytes(original, quality=90), "image/jpeg")
+    wait_reference(page)
+    add_page_python(page, WATCH_UPLOAD)
+    page.wait_for_selector("body[data-watch-upload]")
+    set_task(page, "edit")
+    wait_editor_loaded(page)
+    page.wait_for_function("window.__kept() === '[[2048, 1365, \"jpeg\"]]'", timeout=30_000)
+    assert page.evaluate("window.__madeSince()") == '[["resize", 2048, 1365], ["jpeg", 2048, 1365]]'
+    _stroke(page, [(600, 800), (1800, 800)])
+    page.fill("#prompt", "a kite")
+    run = run_and_wait(page)
+    assert run.get_attribute("data-state") == "done", run.inner_text()
+    made = json.loads(page.evaluate("window.__madeSince()"))  # the result scaled back is paste-back's
+    assert [m for m in made if m[1:] == [2048, 1365]] == [], f"the run made its upload again: {made}"
+    result = download_tile(page)
+    assert result.size == (2400, 1600)
+    # outside the stroke (and any brush size), the reference's pixels as Pillow decodes them:
+    # libjpeg in Chromium and in Pillow may differ by a level or two
+    reference = Image.open(io.BytesIO(jpeg_bytes(original, quality=90))).convert("RGB")
+    box = (400, 600, 2000, 1000)
+    patched = result.convert("RGB")
+    patched.paste(reference.crop(box), box)
+    assert max(hi for _, hi in ImageChops.difference(patched, reference).getextrema()) <= 3
 
 
 def test_uploaded_mask(app_page):

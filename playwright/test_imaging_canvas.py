@@ -236,7 +236,8 @@ import imagesynth.imaging.canvas as cv
 from imagesynth.imaging.canvas import CanvasImaging
 I = CanvasImaging()
 jpeg = await I.decode(C.FIXTURES["jpeg"])
-resized = await I.resize(jpeg, (8, 4))  # opaque too, but only its pixels say so
+resized = await I.resize(jpeg, (8, 4))  # a scaled copy of an opaque picture: known opaque
+cropped = await I.crop(jpeg, (0, 0, 8, 4))  # opaque too, but only its pixels say so (a crop may reach outside)
 reads = []
 real = cv._rgba
 def counting(pic):
@@ -247,6 +248,8 @@ try:
     out = {"jpeg": await I.has_transparency(jpeg), "jpeg_reads": len(reads)}
     reads.clear()
     out["resized_reads"] = (await I.has_transparency(resized), len(reads))
+    reads.clear()
+    out["cropped_reads"] = (await I.has_transparency(cropped), len(reads))
 finally:
     cv._rgba = real
 json.dumps(out)
@@ -256,13 +259,14 @@ json.dumps(out)
 def test_jpeg_is_known_opaque_without_reading_its_pixels(canvas_page, contract_results):
     """A JPEG has no alpha channel, so has_transparency answers from the decode alone: reading
     a 12 MP photo's pixels into Python only to find them opaque cost the edit ~100 ms. A picture
-    drawn from it is still read (the counter sees that, so the test tells the two paths apart)."""
+    cropped from it is still read (the counter sees that, so the test tells the two paths apart);
+    a scaled copy is known opaque as well (the edit's upload is one)."""
     assert "problem" not in contract_results, contract_results.get("problem")
     res = _py(canvas_page["page"], OPAQUE_WITHOUT_PIXELS)
     assert res["ok"], res.get("error")
     out = json.loads(res["value"])
     assert out["jpeg"] is False and out["jpeg_reads"] == 0, out
-    assert out["resized_reads"] == [False, 1], out
+    assert out["resized_reads"] == [False, 0] and out["cropped_reads"] == [False, 1], out
 
 
 def test_page_asked_nothing_outside(canvas_page):

@@ -496,6 +496,30 @@ async def check_encode_roundtrip(imaging):
     await refused(imaging.encode(solid, "bmp"))
 
 
+async def check_warm_upload_then_prepare(imaging):
+    """prepare.warm_upload makes the upload ahead (the page, while the user paints): the edit
+    prepared after it sends the same bytes as one prepared without it; where the backend keeps
+    the picture's resized copy and its encodings, prepare_edit used those, adding none."""
+    import dataclasses  # noqa: PLC0415
+
+    from imagesynth.models import profile_for  # noqa: PLC0415
+    from imagesynth.prepare import prepare_edit, warm_upload  # noqa: PLC0415
+
+    profile = dataclasses.replace(profile_for("gpt-image-1"), edit_max_edge=16)  # a 32x16 photo is scaled
+    mask = rect_png(32, 16, (4, 4, 12, 12), (0, 0, 0, 0), (0, 0, 0, 255))
+    fresh = await prepare_edit(imaging, profile, await imaging.decode(FIXTURES["jpeg"]), mask)
+    picture = await imaging.decode(FIXTURES["jpeg"])
+    await warm_upload(imaging, profile, picture)
+    warmed = await prepare_edit(imaging, profile, picture, mask)
+    assert warmed.upload_size == fresh.upload_size == (16, 8), (warmed.upload_size, fresh.upload_size)
+    assert warmed.image_mimes == fresh.image_mimes == ["image/jpeg"]
+    assert warmed.images == fresh.images and warmed.mask == fresh.mask
+    kept = getattr(picture, "resized", None)
+    if kept is not None:  # the canvas backend
+        assert list(kept) == [(16, 8)], list(kept)
+        assert len(kept[(16, 8)].encodings) == 1, list(kept[(16, 8)].encodings)
+
+
 CHECKS = [v for k, v in list(globals().items()) if k.startswith("check_") and callable(v)]
 
 

@@ -14,6 +14,7 @@ extended canvas fills the new area.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import js
@@ -115,6 +116,25 @@ async def _ensure_editor(ref) -> None:
         state.loaded = target
         _explain(state.editor.state)
         _ui["host"].parentNode.setAttribute("data-loaded", "1")
+        asyncio.ensure_future(_warm_upload(target))
+
+
+async def _warm_upload(ref) -> None:
+    """The reference's upload made while the user paints (``prepare.warm_upload``), for the
+    model chosen now, so that Edit sends sooner.  Only a head start: if it fails, or the user
+    picks another model first, the run makes its own upload and reports its own errors."""
+    from imagesynth.models import default_model, profile_for
+    from imagesynth.prepare import warm_upload
+
+    await asyncio.sleep(0.3)  # after the editor has shown the image
+    if state.loaded is not ref or ref.picture is None:
+        return
+    try:
+        profile = profile_for(str(el("model").value) or default_model(None, "edit"))
+        if profile is not None:
+            await warm_upload(app.imaging, profile, ref.picture)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        js.console.info(f"imagesynth: the upload was not made ahead ({exc})")
 
 
 async def reference_changed(ref) -> None:

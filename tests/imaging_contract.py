@@ -499,7 +499,8 @@ async def check_encode_roundtrip(imaging):
 async def check_warm_upload_then_prepare(imaging):
     """prepare.warm_upload makes the upload ahead (the page, while the user paints): the edit
     prepared after it sends the same bytes as one prepared without it; where the backend keeps
-    the picture's resized copy and its encodings, prepare_edit used those, adding none."""
+    the picture's resized copy and its encodings, prepare_edit used those, adding none, and a
+    resize not asked to keep its copy (prepare_edit's own, paste-back's) kept nothing."""
     import dataclasses  # noqa: PLC0415
 
     from imagesynth.models import profile_for  # noqa: PLC0415
@@ -507,7 +508,8 @@ async def check_warm_upload_then_prepare(imaging):
 
     profile = dataclasses.replace(profile_for("gpt-image-1"), edit_max_edge=16)  # a 32x16 photo is scaled
     mask = rect_png(32, 16, (4, 4, 12, 12), (0, 0, 0, 0), (0, 0, 0, 255))
-    fresh = await prepare_edit(imaging, profile, await imaging.decode(FIXTURES["jpeg"]), mask)
+    unwarmed = await imaging.decode(FIXTURES["jpeg"])
+    fresh = await prepare_edit(imaging, profile, unwarmed, mask)
     picture = await imaging.decode(FIXTURES["jpeg"])
     await warm_upload(imaging, profile, picture)
     warmed = await prepare_edit(imaging, profile, picture, mask)
@@ -518,6 +520,7 @@ async def check_warm_upload_then_prepare(imaging):
     if kept is not None:  # the canvas backend
         assert list(kept) == [(16, 8)], list(kept)
         assert len(kept[(16, 8)].encodings) == 1, list(kept[(16, 8)].encodings)
+        assert unwarmed.resized == {}, "a copy kept that resize was not asked to keep (paste-back's)"
 
 
 CHECKS = [v for k, v in list(globals().items()) if k.startswith("check_") and callable(v)]

@@ -244,7 +244,7 @@ async def warm_upload(imaging: Imaging, profile: ModelProfile, picture: Any) -> 
     pw, ph = imaging.size(picture)
     scale = _edge_scale(profile, (pw, ph))
     first = (max(1, round(pw * scale)), max(1, round(ph * scale)))
-    up = await imaging.resize(picture, first) if first != (pw, ph) else picture
+    up = await imaging.resize(picture, first, keep=True) if first != (pw, ph) else picture
     transparent = await imaging.has_transparency(picture)
     await _encode_within(imaging, up, _upload_format(profile, transparent), profile, transparent)
 

@@ -88,8 +88,11 @@ class Imaging:
         """Paint area ↔ keep area (binary result)."""
         raise NotImplementedError
 
-    async def resize(self, pic: Any, size: tuple[int, int]) -> Any:
-        """High-quality resample (Lanczos or the browser's 'high' smoothing)."""
+    async def resize(self, pic: Any, size: tuple[int, int], *, keep: bool = False) -> Any:
+        """High-quality resample (Lanczos or the browser's 'high' smoothing).  ``keep``: the
+        backend may keep the copy with ``pic`` and hand it (and its encodings) to later calls
+        for the same size, where that saves work: the canvas one does (``prepare.warm_upload``);
+        Pillow ignores it."""
         raise NotImplementedError
 
     async def crop(self, pic: Any, box: tuple[int, int, int, int]) -> Any:

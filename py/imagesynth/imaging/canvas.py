@@ -91,8 +91,9 @@ class CanvasPicture:
         #: known to have no transparency without reading a pixel (decoded from a JPEG, a format
         #: with no alpha channel): Pillow knows this from the image's mode, a canvas cannot
         self.opaque = opaque
-        #: the picture's resized copies by size, made once (prepare.warm_upload makes the
-        #: upload's while the user paints, and the run finds it here); the latest two
+        #: the picture's resized copies by size, made once where resize was asked to keep them
+        #: (prepare.warm_upload makes the upload's while the user paints, and the run finds it
+        #: here); the latest two
         self.resized: dict[tuple[int, int], CanvasPicture] = {}
         #: a resized copy's encodings by (format, quality, fast), made once: the tasks, so that
         #: a run that comes while warm_upload is still encoding waits for it instead of
@@ -346,7 +347,7 @@ class CanvasImaging(Imaging):
         return _alpha_picture(alpha.translate(_PAINT_FROM_ALPHA), mask.width, mask.height)
 
     # --- geometry ---------------------------------------------------------------------------
-    async def resize(self, pic: Any, size: tuple[int, int]) -> Any:
+    async def resize(self, pic: Any, size: tuple[int, int], *, keep: bool = False) -> Any:
         pic = _coerce(pic)
         tw, th = max(1, int(size[0])), max(1, int(size[1]))
         if (pic.width, pic.height) == (tw, th):
@@ -357,10 +358,12 @@ class CanvasImaging(Imaging):
         if made is None:
             made = CanvasPicture(_resize_source(pic.source, pic.width, pic.height, tw, th), tw, th,
                                  opaque=pic.opaque)
-            made.encodings = {}
-            while len(pic.resized) >= 2:
-                pic.resized.pop(next(iter(pic.resized)))
-            pic.resized[(tw, th)] = made
+            if keep:  # only when asked: a result scaled back to its original's size would
+                #       otherwise hold a 12 MP copy for as long as the result is kept
+                made.encodings = {}
+                while len(pic.resized) >= 2:
+                    pic.resized.pop(next(iter(pic.resized)))
+                pic.resized[(tw, th)] = made
         return made
 
     async def crop(self, pic: Any, box: tuple[int, int, int, int]) -> Any:

@@ -221,7 +221,7 @@ class PillowImaging(Imaging):
         return _mask_from_paint(mask.getchannel("A"))  # old keep area becomes the paint area
 
     # --- geometry ---------------------------------------------------------------------------
-    async def resize(self, pic: Any, size: tuple[int, int]) -> Any:
+    async def resize(self, pic: Any, size: tuple[int, int], *, keep: bool = False) -> Any:
         size = (max(1, int(size[0])), max(1, int(size[1])))
         if pic.size == size:
             return pic.copy()

@@ -127,11 +127,11 @@ async def _warm_upload(ref) -> None:
     from imagesynth.prepare import warm_upload
 
     await asyncio.sleep(0.3)  # after the editor has shown the image
-    while state.loaded is ref and state.editor is not None and state.editor.js.getState().painting:
-        await asyncio.sleep(0.1)  # between strokes: the resize holds the main thread ~100 ms
-    if state.loaded is not ref or ref.picture is None:
-        return
     try:
+        while state.loaded is ref and state.editor is not None and state.editor.js.getState().painting:
+            await asyncio.sleep(0.1)  # between strokes: the resize holds the main thread ~100 ms
+        if state.loaded is not ref or ref.picture is None:
+            return
         profile = profile_for(str(el("model").value) or default_model(None, "edit"))
         if profile is not None:
             await warm_upload(app.imaging, profile, ref.picture)

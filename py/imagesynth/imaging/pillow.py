@@ -263,8 +263,11 @@ class PillowImaging(Imaging):
 
     async def encode_mask(self, mask: Any) -> bytes:
         # Pillow's row filters take most of its time on a mask and save little there (png.py)
+        return await _off_loop(self._encode_mask, mask)
+
+    def _encode_mask(self, mask: Any) -> bytes:
         mask = _to_rgba(mask)
-        return await _off_loop(png.write_rgba, mask.tobytes(), mask.width, mask.height, 1)
+        return png.write_rgba(mask.tobytes(), mask.width, mask.height, 1)
 
     def _encode(self, pic: Any, fmt: str, quality: int, fast: bool = False) -> bytes:
         out = io.BytesIO()

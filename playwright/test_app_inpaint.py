@@ -202,6 +202,45 @@ def test_big_jpeg_upload_is_made_while_the_user_paints(app_page):
     assert max(hi for _, hi in ImageChops.difference(patched, reference).getextrema()) <= 3
 
 
+# Starts the upload made ahead again, by hand, once the test has emptied what it kept.
+WARM_AGAIN = """
+import asyncio
+from app import inpaint
+from app.reference import state as ref_state
+from pyscript import window
+ref_state.ref.picture.resized.clear()
+asyncio.ensure_future(inpaint._warm_upload(ref_state.ref))
+window.document.body.setAttribute("data-warm-again", "1")
+"""
+
+
+def test_upload_made_ahead_waits_for_the_stroke_to_end(app_page):
+    """Its resize holds the main thread ~100 ms: it waits while a stroke is in progress."""
+    from PIL import Image
+
+    page = app_page
+    ramp = Image.linear_gradient("L").resize((2400, 1600))
+    upload(page, "big.jpg", jpeg_bytes(Image.merge("RGB", (ramp, ramp, ramp)), quality=90), "image/jpeg")
+    wait_reference(page)
+    add_page_python(page, WATCH_UPLOAD)
+    page.wait_for_selector("body[data-watch-upload]")
+    set_task(page, "edit")
+    wait_editor_loaded(page)
+    page.wait_for_function("window.__kept() !== '[]'", timeout=30_000)  # the automatic one, done
+    vp = page.locator("#inpaint .me-viewport")
+    vp.scroll_into_view_if_needed()
+    box = vp.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5, steps=4)
+    add_page_python(page, WARM_AGAIN)
+    page.wait_for_selector("body[data-warm-again]")
+    page.wait_for_timeout(1500)  # five times the 0.3 s start, mid-stroke
+    assert page.evaluate("window.__kept()") == "[]", "made mid-stroke"
+    page.mouse.up()
+    page.wait_for_function("window.__kept() === '[[2048, 1365, \"jpeg\"]]'", timeout=30_000)
+
+
 def test_uploaded_mask(app_page):
     page = app_page
     original = picture(200, 200, mode="RGB")

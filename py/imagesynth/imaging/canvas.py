@@ -74,11 +74,13 @@ def _u8(data) -> Any:
 class CanvasPicture:
     """A picture for CanvasImaging: a drawable JS object and its size."""
 
-    __slots__ = ("source", "width", "height", "is_canvas", "rgba", "alpha", "opaque", "resized", "encodings")
+    __slots__ = ("_source", "width", "height", "is_canvas", "rgba", "alpha", "opaque", "resized", "encodings")
 
     def __init__(self, source: Any, width: int, height: int, *, is_canvas: bool = True,
                  rgba: bytes | None = None, alpha: bytes | None = None, opaque: bool = False):
-        self.source = source  # OffscreenCanvas, or the ImageBitmap straight from decode
+        #: OffscreenCanvas, or the ImageBitmap straight from decode; None for a mask made from
+        #: an alpha plane in Python, drawn only when something asks for ``source``
+        self._source = source
         self.width = int(width)
         self.height = int(height)
         self.is_canvas = is_canvas
@@ -103,6 +105,18 @@ class CanvasPicture:
     @property
     def size(self) -> tuple[int, int]:
         return (self.width, self.height)
+
+    @property
+    def source(self) -> Any:
+        if self._source is None:
+            # the upload's mask is checked and written from its alpha plane (encode_mask) and
+            # never drawn: drawing it at once cost the 12 MP edit 35-50 ms of the main thread
+            self._source = _canvas_from_rgba(_black_rgba(self.alpha), self.width, self.height)
+        return self._source
+
+    @source.setter
+    def source(self, value: Any) -> None:
+        self._source = value
 
     def canvas(self) -> Any:
         """The picture as an OffscreenCanvas (a decoded bitmap is drawn once, then kept)."""
@@ -142,12 +156,17 @@ def _alpha_of(pic: CanvasPicture) -> bytes:
 
 
 def _from_rgba(buf, w: int, h: int, *, exact: bool = False) -> CanvasPicture:
+    return CanvasPicture(_canvas_from_rgba(buf, w, h), w, h,
+                         rgba=bytes(buf) if exact and _partial_alpha(buf) else None)
+
+
+def _canvas_from_rgba(buf, w: int, h: int) -> Any:
     js = _js()
     arr = js.Uint8ClampedArray.new(w * h * 4)
     arr.assign(buf)
     canvas, ctx = _new_canvas(w, h)
     ctx.putImageData(js.ImageData.new(arr, w, h), 0, 0)
-    return CanvasPicture(canvas, w, h, rgba=bytes(buf) if exact and _partial_alpha(buf) else None)
+    return canvas
 
 
 def _partial_alpha(buf) -> bool:
@@ -160,12 +179,15 @@ def _partial_alpha_plane(alpha: bytes) -> bool:
 
 
 def _alpha_picture(alpha: bytes, w: int, h: int) -> CanvasPicture:
-    """A black picture with the given alpha plane."""
-    buf = bytearray(w * h * 4)
+    """A black picture with the given alpha plane (drawn on a canvas when first needed)."""
+    return CanvasPicture(None, w, h, alpha=bytes(alpha))
+
+
+def _black_rgba(alpha: bytes) -> bytearray:
+    """RGBA pixels, black, with the given alpha plane."""
+    buf = bytearray(len(alpha) * 4)
     buf[3::4] = alpha
-    pic = _from_rgba(buf, w, h)
-    pic.alpha = bytes(alpha)
-    return pic
+    return buf
 
 
 def _mask_from_paint(paint: bytes, w: int, h: int) -> CanvasPicture:
@@ -437,9 +459,7 @@ class CanvasImaging(Imaging):
             return await self.encode(mask, "png", fast=True)
         # from the alpha plane already in Python: in the page's 12 MP edit, 50-96 ms against
         # 52-166 ms for convertToBlob, which waits for the main thread's idle time
-        buf = bytearray(len(mask.alpha) * 4)
-        buf[3::4] = mask.alpha
-        return png.write_rgba(bytes(buf), mask.width, mask.height, 1)
+        return png.write_rgba(bytes(_black_rgba(mask.alpha)), mask.width, mask.height, 1)
 
     async def _encode(self, pic: CanvasPicture, fmt: str, quality: int, fast: bool) -> bytes:
         if fmt == "png" and pic.rgba is not None:

@@ -194,7 +194,7 @@ async def prepare_edit(imaging: Imaging, profile: ModelProfile, image: Any, mask
     #    thread for decode and encode), and again only if the image had to shrink
     transparent = False if opaque and not padded else await imaging.has_transparency(pic)
     fmt = _upload_format(profile, transparent)
-    first = (max(1, round(pw * scale)), max(1, round(ph * scale)))
+    first = _scaled((pw, ph), scale)
     if original is None and max(imaging.size(pic)) <= max(first):
         first = imaging.size(pic)  # the smaller decode, a little short of the edge: as it is
         scale = max(first) / max(pw, ph)
@@ -232,6 +232,10 @@ def _edge_scale(profile: ModelProfile, size: tuple[int, int]) -> float:
     return 1.0
 
 
+def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+
+
 async def warm_upload(imaging: Imaging, profile: ModelProfile, picture: Any) -> None:
     """Make, ahead of an edit, the upload ``prepare_edit`` will make from ``picture`` for
     ``profile``: its scaled copy and encoding.  Worth it with a backend that keeps those with
@@ -243,7 +247,7 @@ async def warm_upload(imaging: Imaging, profile: ModelProfile, picture: Any) -> 
         return
     pw, ph = imaging.size(picture)
     scale = _edge_scale(profile, (pw, ph))
-    first = (max(1, round(pw * scale)), max(1, round(ph * scale)))
+    first = _scaled((pw, ph), scale)
     up = await imaging.resize(picture, first, keep=True) if first != (pw, ph) else picture
     transparent = await imaging.has_transparency(picture)
     await _encode_within(imaging, up, _upload_format(profile, transparent), profile, transparent)
@@ -275,7 +279,7 @@ async def _fit_upload(imaging: Imaging, pic: Any, pic_size: tuple[int, int], fir
         if data is not None:
             return data, used, size, step
         scale *= _SHRINK
-        size = (max(1, round(pw * scale)), max(1, round(ph * scale)))
+        size = _scaled((pw, ph), scale)
     raise ImageInputError(
         f"The image cannot be made smaller than {profile.edit_max_bytes / (1024 * 1024):g} MB "
         f"for {profile.id}. Use a smaller or simpler image."

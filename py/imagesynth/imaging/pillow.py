@@ -214,7 +214,7 @@ class PillowImaging(Imaging):
             # 38; a mask is thresholded afterwards, so the filter's shape does not matter
             weights = weights.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0)
         paint = ImageOps.invert(weights) if by_alpha else weights
-        return _mask_from_paint(_threshold(paint)), warnings
+        return _mask_from_paint(paint), warnings
 
     async def invert_mask(self, mask: Any) -> Any:
         mask = _to_rgba(mask)
@@ -304,7 +304,7 @@ def _paint_from_alpha(alpha: Image.Image) -> Image.Image:
 
 
 def _mask_from_paint(paint: Image.Image) -> Image.Image:
-    """Binary paint weights (L) → API mask: black, alpha 0 where paint."""
+    """Paint weights (L, thresholded here) → API mask: black, alpha 0 where paint."""
     mask = Image.new("RGBA", paint.size, (0, 0, 0, 255))
     mask.putalpha(ImageOps.invert(_threshold(paint)))
     return mask

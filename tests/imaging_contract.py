@@ -496,6 +496,18 @@ async def check_encode_roundtrip(imaging):
     await refused(imaging.encode(solid, "bmp"))
 
 
+async def check_encode_without_keeping_alpha(imaging):
+    """Results are encoded with keep_alpha=False: no pixel changes, and a translucent picture
+    keeps its alpha (only an opaque one may lose the channel, which it does not use)."""
+    opaque = await imaging.decode(make_png(9, 7, lambda x, y: (x * 28, y * 36, 90, 255)))
+    translucent = await imaging.decode(make_png(9, 7, lambda x, y: (x * 28, y * 36, 90, 40 if x < 3 else 255)))
+    for pic in (opaque, translucent):
+        data = await imaging.encode(pic, "png", keep_alpha=False)
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (await pixels(imaging, await imaging.decode(data))).rgba == (await pixels(imaging, pic)).rgba
+    assert (await imaging.encode(translucent, "png", keep_alpha=False))[25] == 6, "alpha kept: RGBA"
+
+
 async def check_warm_upload_then_prepare(imaging):
     """prepare.warm_upload makes the upload ahead (the page, while the user paints): the edit
     prepared after it sends the same bytes as one prepared without it; where the backend keeps

@@ -102,6 +102,22 @@ async def test_edit_pastes_original_back_outside_mask(imaging):
     assert g.params["pasted_back"] is True
 
 
+async def test_a_result_with_no_transparency_is_written_without_alpha(imaging):
+    """finish_image encodes with keep_alpha=False: an opaque edit result is an RGB PNG (IHDR
+    colour type 2), one the model left translucent stays RGBA (6)."""
+    original = Image.new("RGB", (60, 40), (200, 30, 30))
+    mask = Image.new("RGBA", (60, 40), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (10, 10, 30, 30))
+    prepared = await prepare_edit(imaging, GPT, enc(original, "JPEG"), enc(mask))
+    opaque = await finish_image(imaging, answer((1536, 1024)), plan=SizePlan(None, "auto", None), params={},
+                                prepared=prepared)
+    assert opaque.data[25] == 2 and opaque.mime == "image/png"
+    assert Image.open(io.BytesIO(opaque.data)).getpixel((20, 20)) == GREEN[:3]
+    faded = await finish_image(imaging, answer((1536, 1024), (0, 250, 0, 100)), plan=SizePlan(None, "auto", None),
+                               params={}, prepared=prepared, paste_back=False)
+    assert faded.data[25] == 6
+
+
 async def test_edit_without_paste_back_keeps_the_models_pixels(imaging):
     prepared = await prepare_edit(imaging, GPT, enc(gradient((300, 200)).copy()), enc(
         Image.new("L", (300, 200), 255)))

@@ -161,3 +161,17 @@ async def test_decode_reduced_checks_as_decode_does(imaging):
         await imaging.decode_reduced(data[: len(data) // 2] + b"\0" * 64, 400)
     with pytest.raises(ImageInputError, match="format"):
         await imaging.decode_reduced(b"BM" + b"\0" * 64, 400)
+
+
+async def test_an_opaque_result_is_written_without_alpha_and_an_upload_with_it(imaging):
+    """IHDR colour type: 2 RGB, 6 RGBA. A PNG result of an opaque picture goes without alpha (a
+    12 MP photo's is written in less than half the time); uploads keep RGBA for endpoints that
+    want it; a translucent picture keeps its alpha either way."""
+    rgb = Image.new("RGB", (8, 6), (10, 200, 30))
+    opaque_rgba = Image.new("RGBA", (8, 6), (10, 200, 30, 255))
+    translucent = Image.new("RGBA", (8, 6), (10, 200, 30, 128))
+    for pic in (rgb, opaque_rgba):
+        assert (await imaging.encode(pic, "png", keep_alpha=False))[25] == 2
+        assert (await imaging.encode(pic, "png"))[25] == 6
+        assert (await imaging.encode(pic, "png", fast=True))[25] == 6
+    assert (await imaging.encode(translucent, "png", keep_alpha=False))[25] == 6

@@ -54,7 +54,7 @@ async def finish_image(imaging: Imaging, data: bytes, *, plan: SizePlan, params:
         if plan.target is not None and imaging.size(pic) != tuple(plan.target):
             pic = await _cover(imaging, pic, plan.target)
 
-    encoded = await imaging.encode(pic, fmt)
+    encoded = await imaging.encode(pic, fmt, keep_alpha=False)  # no alpha channel where none is used
     if fmt == "png":
         encoded = write_params(encoded, params)
     width, height = imaging.size(pic)

@@ -434,7 +434,9 @@ class CanvasImaging(Imaging):
         return CanvasPicture(out, w, h)
 
     # --- output -----------------------------------------------------------------------------
-    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95, *, fast: bool = False) -> bytes:
+    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95, *, fast: bool = False,
+                     keep_alpha: bool = True) -> bytes:
+        # keep_alpha is not used: a canvas picture's PNG is RGBA (the browser's or png.write_rgba)
         pic = _coerce(pic)
         fmt = (fmt or "png").lower()
         fmt = "jpeg" if fmt == "jpg" else fmt

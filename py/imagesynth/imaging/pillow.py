@@ -254,12 +254,13 @@ class PillowImaging(Imaging):
         return Image.composite(edited, original, weight)
 
     # --- output -----------------------------------------------------------------------------
-    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95, *, fast: bool = False) -> bytes:
+    async def encode(self, pic: Any, fmt: str = "png", quality: int = 95, *, fast: bool = False,
+                     keep_alpha: bool = True) -> bytes:
         fmt = (fmt or "png").lower()
         fmt = "jpeg" if fmt == "jpg" else fmt
         if fmt not in ("png", "jpeg", "webp"):
             raise ImageInputError(f"Cannot write images as {fmt!r}: choose png, jpeg or webp.")
-        return await _off_loop(self._encode, pic, fmt, quality, fast)
+        return await _off_loop(self._encode, pic, fmt, quality, fast, keep_alpha)
 
     async def encode_mask(self, mask: Any) -> bytes:
         # Pillow's row filters take most of its time on a mask and save little there (png.py)
@@ -269,11 +270,18 @@ class PillowImaging(Imaging):
         mask = _to_rgba(mask)
         return png.write_rgba(mask.tobytes(), mask.width, mask.height, 1)
 
-    def _encode(self, pic: Any, fmt: str, quality: int, fast: bool = False) -> bytes:
+    def _encode(self, pic: Any, fmt: str, quality: int, fast: bool = False, keep_alpha: bool = True) -> bytes:
         out = io.BytesIO()
         if fmt == "jpeg" and pic.mode == "RGB":  # opaque already: nothing to flatten
             pic.save(out, "JPEG", quality=int(quality), optimize=not fast)
             return out.getvalue()
+        if fmt == "png" and not keep_alpha:
+            # a 12 MP photo's result: 3.6 s as RGB, 8.5 s as RGBA (2-core EPYC), and 12% smaller;
+            # Pillow's row filters work through the alpha bytes too
+            rgb = _opaque_as_rgb(pic)
+            if rgb is not None:
+                rgb.save(out, "PNG", compress_level=1 if fast else 6)
+                return out.getvalue()
         pic = _to_rgba(pic)
         if fmt == "png":
             pic.save(out, "PNG", compress_level=1 if fast else 6)
@@ -291,6 +299,14 @@ class PillowImaging(Imaging):
         else:
             raise ImageInputError(f"Cannot write images as {fmt!r}: choose png, jpeg or webp.")
         return out.getvalue()
+
+
+def _opaque_as_rgb(pic: Image.Image) -> Image.Image | None:
+    """The picture as RGB if it has no transparent pixel, else None."""
+    if pic.mode == "RGB":
+        return pic
+    rgba = _to_rgba(pic)
+    return rgba.convert("RGB") if rgba.getchannel("A").getextrema()[0] == 255 else None
 
 
 # --- mask helpers (module level so tests and the finishing code can reuse them) ---------------

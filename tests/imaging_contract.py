@@ -443,6 +443,26 @@ async def check_paste_back_feather_blends(imaging):
     assert greens == sorted(greens), f"blend should ramp towards the edit: {greens}"
 
 
+async def check_paste_back_feather_is_local(imaging):
+    """The feather around a painted area does not depend on paint far from it: a stroke in the
+    middle of a tall picture gives the same pixels around it with or without a dot painted in
+    its first and last rows (the canvas backend blurs only the band of painted rows, and the
+    dots make that band the whole picture; a band off by a row, or cut too close, differs)."""
+    w, h, (l, t, r, b) = 20, 80, (4, 40, 16, 46)
+
+    async def around(dots):
+        def alpha(x, y):
+            painted = (l <= x < r and t <= y < b) or (dots and x == 0 and y in (0, h - 1))
+            return (0, 0, 0, 0 if painted else 255)
+        original = await imaging.decode(make_png(w, h, lambda x, y: (x * 12, 200 - x * 9, y * 3, 255)))
+        edited = await imaging.decode(solid_png(w, h, (0, 250, 0, 255)))
+        norm, _ = await imaging.normalize_mask(await imaging.decode(make_png(w, h, alpha)), (w, h))
+        out = await pixels(imaging, await imaging.paste_back(original, edited, norm, 6))
+        return [out[x, y] for y in range(t - 4, b + 4) for x in range(w)]
+
+    assert await around(False) == await around(True)
+
+
 async def check_paste_back_fills_transparent_hole(imaging):
     """Filling an image's own transparent part: nothing is pasted back where the original is
     transparent, so a feathered edge leaves no transparent ring; opaque pixels stay exact."""

@@ -556,11 +556,35 @@ def _has_filter(ctx: Any) -> bool:
 def _inward_feather(paint: bytes, w: int, h: int, feather: int) -> bytes:
     """Blend weights whose ramp lies inside the paint area (see base.Imaging.paste_back):
     blur the paint plane with a Gaussian of sigma feather/3 (the canvas ``blur()`` filter,
-    edges extended like Pillow's), map [50 %, 100 %] → [0, 255], keep only inside the paint."""
+    edges extended like Pillow's), map [50 %, 100 %] → [0, 255], keep only inside the paint.
+
+    Only the rows the paint spans, and the blur's reach around them, are blurred: rows of
+    zeros blur to zeros and the weights are kept only inside the paint, so the rest is zero
+    either way (a band's edge row is such a zero row, so extending it changes nothing). A
+    stroke across a 12 MP photo: ~1.3 s for the whole plane in the page."""
     if feather <= 0:
         return paint
+    first = len(paint) - len(paint.lstrip(b"\0"))
+    if first == len(paint):
+        return bytes(len(paint))
+    last = len(paint.rstrip(b"\0")) - 1
+    reach = _feather_pad(feather)
+    y0, y1 = max(0, first // w - reach), min(h, last // w + 1 + reach)
+    if (y0, y1) == (0, h):
+        return _feather_plane(paint, w, h, feather)
+    band = _feather_plane(paint[y0 * w:y1 * w], w, y1 - y0, feather)
+    return bytes(y0 * w) + band + bytes((h - y1) * w)
+
+
+def _feather_pad(feather: int) -> int:
+    """How far the blur of sigma feather/3 reaches, with a margin: the edge extension's width."""
+    return int(feather / 3 * 3) + 2
+
+
+def _feather_plane(paint: bytes, w: int, h: int, feather: int) -> bytes:
+    """``_inward_feather`` over a whole plane."""
     sigma = feather / 3
-    pad = int(sigma * 3) + 2
+    pad = _feather_pad(feather)
     src = _alpha_picture(paint, w, h).source
     # the paint plane with its edge pixels repeated `pad` times on every side
     big, bctx = _new_canvas(w + 2 * pad, h + 2 * pad, smooth=False)

@@ -60,7 +60,7 @@ def test_pyscript_bytecode_that_does_not_match_is_not_used(page, server, context
         data["files"][init] = data["files"][util]
         route.fulfill(status=200, content_type="application/json", body=json.dumps(data))
 
-    context.route("**/py/pyscript-bytecode.json", tamper)
+    context.route("**/py/pyscript-bytecode.*json", tamper)  # the build's versioned copy (build/versions.py)
     page.goto(server.url + "/")
     page.wait_for_selector("body[data-wired]", timeout=60_000)
     boot = dict(kv.split("=") for kv in page.get_attribute("body", "data-boot").split())
@@ -98,7 +98,7 @@ def test_app_package_that_cannot_be_imported_is_said(page, server):
 
     empty = io.BytesIO()
     zipfile.ZipFile(empty, "w").close()
-    page.route("**/py/app.zip", lambda route: route.fulfill(status=200, content_type="application/zip",
+    page.route("**/py/app.*zip", lambda route: route.fulfill(status=200, content_type="application/zip",
                                                              body=empty.getvalue()))
     page.goto(server.url + "/")
     page.wait_for_function("document.getElementById('boot-text').textContent.includes('could not start')",

@@ -24,6 +24,9 @@ def site(tmp_path_factory):
     (root / "pyscript.toml").write_text('packages = ["imagesynth"]\n')
     (root / "app.mjs").write_text("export const x = 1;\n" * 100)
     (root / "data.json").write_text('{"a": 1}')
+    (root / "static").mkdir()
+    (root / "static" / "app.0123456789ab.css").write_text("body{}")  # a build's versioned copy
+    (root / "static" / "app.css").write_text("body{}")
     (root / "pyscript" / "pyodide").mkdir(parents=True)
     (root / "pyscript" / "core.js").write_text("console.log('core');\n" * 200)
     (root / "pyscript" / "pyodide" / "pyodide.asm.wasm").write_bytes(WASM)
@@ -81,8 +84,14 @@ def test_csp_allows_local_http_servers_but_not_http_in_general():
 def test_runtime_is_cached_long_and_app_files_revalidate(c):
     assert "immutable" in c.get("/pyscript/core.js").headers["cache-control"]
     assert "max-age=31536000" in c.get("/pyscript/pyodide/pyodide.asm.wasm").headers["cache-control"]
-    for path in ("/", "/app.mjs", "/pyscript.toml"):
+    for path in ("/", "/app.mjs", "/pyscript.toml", "/static/app.css"):
         assert c.get(path).headers["cache-control"] == "no-cache"
+
+
+def test_files_named_with_the_builds_version_are_cached_long(c):
+    """build/versions.py: index.html, revalidated, names them; a new build, new names."""
+    assert "immutable" in c.get("/static/app.0123456789ab.css").headers["cache-control"]
+    assert c.get("/static/app.css?v=0123456789ab").headers["cache-control"] == "no-cache"
 
 
 def test_304_by_etag_and_by_date(c):

@@ -43,7 +43,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from . import bytecode, pins, preloads, pyscript_pyc, snapshot
+from . import bytecode, pins, preloads, pyscript_pyc, snapshot, versions
 
 Log = Callable[[str], None]
 
@@ -606,6 +606,11 @@ def build_site(
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (tmp / "runtime.json").write_text(json.dumps(runtime, indent=2) + "\n")
+        # last: the versioned copies are of the files as served, runtime.json included
+        renamed = versions.write_versions(tmp)
+        stray = versions.unversioned_references(tmp, renamed) if renamed else []
+        if stray:
+            raise BuildError("the page names these files without their version (versions.py): " + "; ".join(stray))
         _swap_in(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -3,8 +3,9 @@
 Written out rather than Starlette's ``StaticFiles`` because the app needs
 things it does not do together: MIME types for ``.mjs``/``.wasm``/``.whl``/
 ``.toml`` whatever the host's mime database says; long immutable caching for
-the runtime under ``pyscript/`` but revalidation (ETag, Last-Modified, 304)
-for the app's own files; gzip of text and wasm, compressed once and kept (the
+the runtime under ``pyscript/`` and for the app's files whose names carry the
+build's version (``build/versions.py``), but revalidation (ETag,
+Last-Modified, 304) for the rest (``index.html`` names the versions); gzip of text and wasm, compressed once and kept (the
 big files as the server starts, and never on the event loop: compressing the
 10 MB wasm takes ~0.35 s, during which every other request, the sandbox API's
 too, used to wait); the CSP header on every page.  No directory listing, no
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from ..build.versions import VERSIONED_NAME
 from .csp import content_security_policy
 
 MIME_TYPES = {
@@ -176,7 +178,8 @@ class StaticSite:
             "content-security-policy": self.csp,
             "x-content-type-options": "nosniff",
             "referrer-policy": "no-referrer",
-            "cache-control": LONG_CACHE if rel.startswith(IMMUTABLE_DIRS) else REVALIDATE,
+            "cache-control": LONG_CACHE if rel.startswith(IMMUTABLE_DIRS) or VERSIONED_NAME.match(rel.rpartition("/")[2])
+            else REVALIDATE,
         }
 
     def resolve(self, url_path: str) -> Path | None:

@@ -1,0 +1,155 @@
+"""Versioned names for the app's own files, so that a returning visit does not ask for them.
+
+The runtime under ``pyscript/`` is cached for a year; the app's own files were
+served ``no-cache``, because a new build must reach the next visit. So every
+load revalidated each of them, and a warm load waited for those round trips in
+its critical path: ``first-run.js`` blocks the parser in ``<head>``, the
+``start-pyodide.js`` that starts Python is found only after it, then
+``snapshot-restore.js`` and PyScript's bytecode. Measured (warm loads in turn,
+one browser): the app ready at 462 ms against the bare ``loadPyodide()`` page's
+406 with revalidation, 410 with those files served from the cache.
+
+So the build writes a copy of each such file with the build's version in its
+name (``static/start-pyodide.<version>.js``) and points the page at the copies:
+``index.html`` (revalidated on every load, so it always names the current
+build), ``pyscript.json`` (likewise; it names the interpreter, the zips and
+``idb.js``) and the scripts' references to each other. A host may then cache
+the copies for good; ``imagesynth serve`` does (``server/static.py``). Names
+rather than ``?v=`` queries: PyScript takes its interpreter's URL for a version
+string unless it ends in ``.js``. One version for the whole set, a hash of all
+their contents, because the scripts name each other in a cycle
+(``snapshot-restore.js`` imports ``snapshot-save.js``, which imports it back).
+The unversioned files stay too, for anything that names them (tests, the
+editor's lazy modules are not in the set: the first screen does not load them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+#: the files a visit loads before Python is ready, relative to the site; not index.html and
+#: pyscript.json, which name the others and so must be asked for again on every visit
+VERSIONED = (
+    "static/first-run.js",
+    "static/app.css",
+    "static/icon.svg",
+    "static/shell.js",
+    "static/start-pyodide.js",
+    "static/snapshot-restore.js",
+    "static/snapshot-save.js",
+    "static/snapshot-worker.js",
+    "static/idb.js",
+    "py/app/main.py",
+    "py/imagesynth.zip",
+    "py/app.zip",
+    "py/pyscript-bytecode.json",
+    "runtime.json",
+)
+#: the scripts whose references to each other are rewritten (as string literals)
+SCRIPTS = tuple(p for p in VERSIONED if p.endswith(".js"))
+#: a versioned name: what ``imagesynth serve`` may cache for good
+VERSIONED_NAME = re.compile(r"^[^/.]+\.[0-9a-f]{12}\.[a-z0-9]+$")
+
+_ATTR = re.compile(r'\b(href|src)="([^"?#]+)"')
+
+
+def versioned_name(path: str, version: str) -> str:
+    head, _, name = path.rpartition("/")
+    stem, _, ext = name.rpartition(".")
+    return f"{head}/{stem}.{version}.{ext}" if head else f"{stem}.{version}.{ext}"
+
+
+def version_of(site: Path, paths=VERSIONED) -> str:
+    """12 hex digits of a hash over every present file's path and bytes."""
+    h = hashlib.sha256()
+    for rel in paths:
+        file = site / rel
+        if file.is_file():
+            h.update(rel.encode() + b"\0" + file.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def _rewrite_script(text: str, names: dict[str, str], script: str) -> str:
+    """Each quoted reference to a versioned file, relative to the script's folder."""
+    here = script.rpartition("/")[0]
+    for rel, new in names.items():
+        folder, _, base = rel.rpartition("/")
+        new_base = new.rpartition("/")[2]
+        if folder == here:
+            forms = [f"./{base}", base]
+        else:  # one level up and down: ../py/pyscript-bytecode.json from static/
+            forms = [f"../{rel}"] if here and "/" not in here else []
+        for form in forms:
+            new_form = form[: len(form) - len(base)] + new_base
+            text = re.sub(r'(["\'`])' + re.escape(form) + r"\1", lambda m: m.group(1) + new_form + m.group(1), text)
+    return text
+
+
+def write_versions(site: Path) -> dict[str, str]:
+    """Write the versioned copies and point index.html, pyscript.json and the scripts at them;
+    returns {path: versioned path} ({} when the site has no index.html)."""
+    index = site / "index.html"
+    if not index.is_file():
+        return {}
+    present = [rel for rel in VERSIONED if (site / rel).is_file()]
+    version = version_of(site, present)
+    names = {rel: versioned_name(rel, version) for rel in present}
+
+    for rel, new in names.items():
+        data = (site / rel).read_bytes()
+        if rel in SCRIPTS:
+            data = _rewrite_script(data.decode("utf-8"), names, rel).encode("utf-8")
+        (site / new).write_bytes(data)
+
+    html = index.read_text(encoding="utf-8")
+    html = _ATTR.sub(lambda m: f'{m.group(1)}="{names.get(m.group(2), m.group(2))}"', html)
+    index.write_text(html, encoding="utf-8")
+
+    config_file = site / "pyscript.json"
+    if config_file.is_file():
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        config_file.write_text(json.dumps(_rewrite_config(config, names), indent=2) + "\n", encoding="utf-8")
+    return names
+
+
+def _rewrite_config(config: dict, names: dict[str, str]) -> dict:
+    """PyScript's config names files as "./path": the interpreter, the "files" keys (URLs; the
+    values are where they go in Python's filesystem, unchanged) and the "js_modules" keys."""
+    def url(value: str) -> str:
+        rel = value[2:] if value.startswith("./") else value
+        return "./" + names[rel] if rel in names else value
+
+    out = dict(config)
+    if isinstance(out.get("interpreter"), str):
+        out["interpreter"] = url(out["interpreter"])
+    if isinstance(out.get("files"), dict):
+        out["files"] = {url(k): v for k, v in out["files"].items()}
+    if isinstance(out.get("js_modules"), dict):
+        out["js_modules"] = {kind: {url(k): v for k, v in mods.items()} if isinstance(mods, dict) else mods
+                             for kind, mods in out["js_modules"].items()}
+    return out
+
+
+def unversioned_references(site: Path, names: dict[str, str]) -> list[str]:
+    """Where the page still names a versioned file by its plain name (the build checks: such a
+    reference is fetched again on every visit, and a module named two ways runs twice)."""
+    found = []
+    html = (site / "index.html").read_text(encoding="utf-8")
+    found += [f"index.html: {m.group(2)}" for m in _ATTR.finditer(html) if m.group(2) in names]
+    config_file = site / "pyscript.json"
+    if config_file.is_file():
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        urls = [config.get("interpreter"), *(config.get("files") or {}),
+                *(k for mods in (config.get("js_modules") or {}).values() if isinstance(mods, dict) for k in mods)]
+        found += [f"pyscript.json: {u}" for u in urls if isinstance(u, str) and u.removeprefix("./") in names]
+    for rel, new in names.items():
+        if rel in SCRIPTS:
+            text = (site / new).read_text(encoding="utf-8")
+            for other in names:
+                base = other.rpartition("/")[2]
+                if re.search(r'(["\'`])(?:\.{1,2}/)?(?:[\w-]+/)*' + re.escape(base) + r"\1", text):
+                    found.append(f"{new}: {base}")
+    return found

@@ -19,8 +19,9 @@ rather than ``?v=`` queries: PyScript takes its interpreter's URL for a version
 string unless it ends in ``.js``. One version for the whole set, a hash of all
 their contents, because the scripts name each other in a cycle
 (``snapshot-restore.js`` imports ``snapshot-save.js``, which imports it back).
-The unversioned files stay too, for anything that names them (tests, the
-editor's lazy modules are not in the set: the first screen does not load them).
+The plain files stay too, for anything else that names them (tests, the
+bench). The mask editor's modules are not in the set: the first screen does not
+load them, and they are revalidated as before.
 """
 
 from __future__ import annotations

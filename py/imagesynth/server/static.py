@@ -5,12 +5,12 @@ things it does not do together: MIME types for ``.mjs``/``.wasm``/``.whl``/
 ``.toml`` whatever the host's mime database says; long immutable caching for
 the runtime under ``pyscript/`` and for the app's files whose names carry the
 build's version (``build/versions.py``), but revalidation (ETag,
-Last-Modified, 304) for the rest (``index.html`` names the versions); gzip of text and wasm, compressed once and kept (the
-big files as the server starts, and never on the event loop: compressing the
-10 MB wasm takes ~0.35 s, during which every other request, the sandbox API's
-too, used to wait); the CSP header on every page.  No directory listing, no
-dotfiles, no way out of the folder (``..``, encoded slashes, symlinks pointing
-outside).
+Last-Modified, 304) for the rest (``index.html`` names the versions); gzip of
+text and wasm, compressed once and kept (the big files as the server starts,
+and never on the event loop: compressing the 10 MB wasm takes ~0.35 s, during
+which every other request, the sandbox API's too, used to wait); the CSP
+header on every page.  No directory listing, no dotfiles, no way out of the
+folder (``..``, encoded slashes, symlinks pointing outside).
 """
 
 from __future__ import annotations
@@ -64,6 +64,11 @@ LONG_CACHE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 GZIP_MIN = 1024
 GZIP_AHEAD_MIN = 64 * 1024  # compressed when the server starts: the runtime's wasm and JS
+
+def _cached_long(rel: str) -> bool:
+    """The versioned runtime, and the app's files named by the build's version."""
+    return rel.startswith(IMMUTABLE_DIRS) or bool(VERSIONED_NAME.match(rel.rpartition("/")[2]))
+
 
 NOT_BUILT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>imagesynth: app not built</title></head>
@@ -178,8 +183,7 @@ class StaticSite:
             "content-security-policy": self.csp,
             "x-content-type-options": "nosniff",
             "referrer-policy": "no-referrer",
-            "cache-control": LONG_CACHE if rel.startswith(IMMUTABLE_DIRS) or VERSIONED_NAME.match(rel.rpartition("/")[2])
-            else REVALIDATE,
+            "cache-control": LONG_CACHE if _cached_long(rel) else REVALIDATE,
         }
 
     def resolve(self, url_path: str) -> Path | None:

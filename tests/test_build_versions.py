@@ -96,8 +96,11 @@ def test_a_reference_the_build_does_not_rewrite_is_found(site):
     (site / "index.html").write_text((site / "index.html").read_text() + '<script src="static/shell.js"></script>\n')
     worker = site / names["static/snapshot-worker.js"]
     worker.write_text(worker.read_text() + "importScripts(`static/idb.js`);\n")
+    (site / "pyscript.json").write_text(json.dumps({**CONFIG, "files": {"./py/app.zip": "./app.zip"}}))
     found = versions.unversioned_references(site, names)
     assert "index.html: static/shell.js" in found
+    assert "pyscript.json: ./static/start-pyodide.js" in found and "pyscript.json: ./py/app.zip" in found
+    assert "pyscript.json: ./static/idb.js" in found
     assert f"{names['static/snapshot-worker.js']}: idb.js" in found
 
 

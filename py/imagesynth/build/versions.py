@@ -111,18 +111,20 @@ def write_versions(site: Path) -> dict[str, str]:
 
     config_file = site / "pyscript.json"
     if config_file.is_file():
+        def url(value: str) -> str:  # PyScript's config names files as "./path"
+            rel = value.removeprefix("./")
+            return "./" + names[rel] if rel in names else value
+
         config = json.loads(config_file.read_text(encoding="utf-8"))
-        config_file.write_text(json.dumps(_rewrite_config(config, names), indent=2) + "\n", encoding="utf-8")
+        config_file.write_text(json.dumps(_map_config_urls(config, url), indent=2) + "\n", encoding="utf-8")
     return names
 
 
-def _rewrite_config(config: dict, names: dict[str, str]) -> dict:
-    """PyScript's config names files as "./path": the interpreter, the "files" keys (URLs; the
-    values are where they go in Python's filesystem, unchanged) and the "js_modules" keys."""
-    def url(value: str) -> str:
-        rel = value[2:] if value.startswith("./") else value
-        return "./" + names[rel] if rel in names else value
-
+def _map_config_urls(config: dict, url) -> dict:
+    """PyScript's config with ``url`` applied wherever it names a file: the interpreter, the
+    "files" keys (URLs; the values are where they go in Python's filesystem, unchanged) and
+    the "js_modules" keys. The one place that knows where those are, for the rewrite and the
+    check."""
     out = dict(config)
     if isinstance(out.get("interpreter"), str):
         out["interpreter"] = url(out["interpreter"])
@@ -142,10 +144,12 @@ def unversioned_references(site: Path, names: dict[str, str]) -> list[str]:
     found += [f"index.html: {m.group(2)}" for m in _ATTR.finditer(html) if m.group(2) in names]
     config_file = site / "pyscript.json"
     if config_file.is_file():
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-        urls = [config.get("interpreter"), *(config.get("files") or {}),
-                *(k for mods in (config.get("js_modules") or {}).values() if isinstance(mods, dict) for k in mods)]
-        found += [f"pyscript.json: {u}" for u in urls if isinstance(u, str) and u.removeprefix("./") in names]
+        def note(value: str) -> str:
+            if value.removeprefix("./") in names:
+                found.append(f"pyscript.json: {value}")
+            return value
+
+        _map_config_urls(json.loads(config_file.read_text(encoding="utf-8")), note)
     for rel, new in names.items():
         if rel in SCRIPTS:
             text = (site / new).read_text(encoding="utf-8")

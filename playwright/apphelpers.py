@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 READY_TIMEOUT = 60_000  # cold Pyodide start on a slow CI machine
+# A first visit's snapshot of Python's start is saved, or it said why not (static/snapshot-save.js).
+SNAPSHOT_SETTLED = "['saved', 'skipped', 'failed'].includes(document.documentElement.dataset.snapshot)"
 
 
 def open_app(page, server, path: str = "/"):

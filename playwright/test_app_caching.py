@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from apphelpers import open_app
+from apphelpers import SNAPSHOT_SETTLED, open_app
 from conftest import is_local
 
 from imagesynth.build.versions import VERSIONED_NAME
-
-SETTLED = "['saved', 'skipped', 'failed'].includes(document.documentElement.dataset.snapshot)"
 
 # Every file the page loaded, as [path, bytes over the network] (0: from the cache, not asked for).
 LOADED_JS = """() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
@@ -27,7 +25,7 @@ def test_a_returning_visit_asks_only_for_the_page_and_its_config(browser, server
     try:
         page = ctx.new_page()
         open_app(page, server)
-        page.wait_for_function(SETTLED, timeout=90_000)  # no worker still busy with the first visit
+        page.wait_for_function(SNAPSHOT_SETTLED, timeout=90_000)  # no worker still busy with the first visit
         first = page.evaluate(LOADED_JS)
         open_app(page, server)  # a new visit, not a reload: a reload asks again for everything
         again = page.evaluate(LOADED_JS)

@@ -10,12 +10,11 @@ import re
 
 import pytest
 
-from apphelpers import add_page_python, open_app, use_compatible, use_sandbox
+from apphelpers import SNAPSHOT_SETTLED, add_page_python, open_app, use_compatible, use_sandbox
 from refhelpers import run_and_wait
 
 pytestmark = pytest.mark.usefixtures("server")
 
-SETTLED = "['saved', 'skipped', 'failed'].includes(document.documentElement.dataset.snapshot)"
 CACHE = "imagesynth-runtime"
 
 # The entries of the snapshot cache, as [url, byte length].
@@ -39,7 +38,7 @@ document.body.setAttribute("data-state", json.dumps({
 
 
 def settle(page, timeout: float = 90_000) -> str:
-    page.wait_for_function(SETTLED, timeout=timeout)
+    page.wait_for_function(SNAPSHOT_SETTLED, timeout=timeout)
     return page.evaluate("[document.documentElement.dataset.snapshot, document.documentElement.dataset.snapshotNote]")
 
 

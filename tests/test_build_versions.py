@@ -104,6 +104,18 @@ def test_a_reference_the_build_does_not_rewrite_is_found(site):
     assert f"{names['static/snapshot-worker.js']}: idb.js" in found
 
 
+def test_a_config_that_is_not_json_is_said_and_nothing_is_rewritten(site):
+    (site / "pyscript.json").write_text('{"interpreter": "./static/start-pyodide.js",')
+    with pytest.raises(ValueError, match="pyscript.json is not valid JSON.*fix the app's pyscript.json"):
+        versions.write_versions(site)
+    assert (site / "pyscript.json").read_text() == '{"interpreter": "./static/start-pyodide.js",'
+    assert (site / "index.html").read_text() == INDEX
+    assert not list(site.rglob("*.*.js"))  # no copy written
+    (site / "pyscript.json").write_text("[]")
+    with pytest.raises(ValueError, match="pyscript.json is not a JSON object"):
+        versions.write_versions(site)
+
+
 def test_the_version_follows_every_file(site):
     before = versions.version_of(site)
     assert versions.version_of(site) == before

@@ -607,10 +607,14 @@ def build_site(
         }
         (tmp / "runtime.json").write_text(json.dumps(runtime, indent=2) + "\n")
         # last: the versioned copies are of the files as served, runtime.json included
-        renamed = versions.write_versions(tmp)
+        try:
+            renamed = versions.write_versions(tmp)
+        except ValueError as e:
+            raise BuildError(str(e)) from None
         stray = versions.unversioned_references(tmp, renamed) if renamed else []
         if stray:
-            raise BuildError("the page names these files without their version (versions.py): " + "; ".join(stray))
+            raise BuildError("the page names these files without their version: " + "; ".join(stray)
+                             + ". Name the versioned copy, or teach build/versions.py that form of reference.")
         _swap_in(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -95,6 +95,17 @@ def write_versions(site: Path) -> dict[str, str]:
     index = site / "index.html"
     if not index.is_file():
         return {}
+    config_file = site / "pyscript.json"
+    config = None
+    if config_file.is_file():  # read first: a config that cannot be read stops this before any write
+        try:
+            config = json.loads(config_file.read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise ValueError(f"pyscript.json is not valid JSON ({e}); PyScript could not read it either: "
+                             f"fix the app's pyscript.json and build again") from None
+        if not isinstance(config, dict):
+            raise ValueError("pyscript.json is not a JSON object ({...}), which PyScript's config must be: "
+                             "fix the app's pyscript.json and build again")
     present = [rel for rel in VERSIONED if (site / rel).is_file()]
     version = version_of(site, present)
     names = {rel: versioned_name(rel, version) for rel in present}
@@ -109,13 +120,11 @@ def write_versions(site: Path) -> dict[str, str]:
     html = _ATTR.sub(lambda m: f'{m.group(1)}="{names.get(m.group(2), m.group(2))}"', html)
     index.write_text(html, encoding="utf-8")
 
-    config_file = site / "pyscript.json"
-    if config_file.is_file():
+    if config is not None:
         def url(value: str) -> str:  # PyScript's config names files as "./path"
             rel = value.removeprefix("./")
             return "./" + names[rel] if rel in names else value
 
-        config = json.loads(config_file.read_text(encoding="utf-8"))
         config_file.write_text(json.dumps(_map_config_urls(config, url), indent=2) + "\n", encoding="utf-8")
     return names
 

@@ -403,6 +403,7 @@ def served_site(bench: Bench):
         build_site(site, log=lambda *a, **k: None)
         log(f"site built in {time.monotonic() - t0:.1f} s: {site}")
         shutil.copytree(PAGES, site / "bench")
+        _runtime_folder(site)
         _npm_stdlib(site / "bench" / "npm")
         _noscript_page(site)
         bench.site = site
@@ -419,6 +420,19 @@ def served_site(bench: Bench):
             (site / "bench" / "photo12mp.jpg").write_bytes(make_photo_12mp())
             (site / "bench" / "mask12mp.png").write_bytes(make_mask_12mp())
             yield srv
+
+
+def _runtime_folder(site: Path) -> None:
+    """The baseline pages name the runtime as the app's sources do (``../pyscript/``); the build
+    serves it in a folder named by its version, as the app's page gets it (build/versions.py):
+    the same files, cached the same way."""
+    from imagesynth.build.versions import RUNTIME, runtime_dir
+
+    name = runtime_dir(site).name
+    for page in (site / "bench").glob("*.*"):
+        if page.suffix in (".html", ".js", ".json"):
+            text = page.read_text(encoding="utf-8")
+            page.write_text(text.replace(f"../{RUNTIME}/", f"../{name}/"), encoding="utf-8")
 
 
 def _npm_stdlib(dest: Path) -> None:

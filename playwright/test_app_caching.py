@@ -10,7 +10,7 @@ import pytest
 from apphelpers import SNAPSHOT_SETTLED, open_app
 from conftest import is_local
 
-from imagesynth.build.versions import VERSIONED_NAME
+from imagesynth.build.versions import VERSIONED_NAME, VERSIONED_RUNTIME
 
 # Every file the page loaded, as [path, bytes over the network] (0: from the cache, not asked for).
 LOADED_JS = """() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
@@ -37,9 +37,11 @@ def test_a_returning_visit_asks_only_for_the_page_and_its_config(browser, server
     assert len(versioned) >= 10, versioned  # the page does load its files by their versioned names
     fetched = {path for path, size in first if size > 0}  # (a preloaded file's use is a second entry, 0)
     assert fetched >= set(versioned), sorted(set(versioned) - fetched)  # the first visit fetched each
+    runtime = {path for path, _ in first if path.count("/") > 1 and path.split("/")[1].startswith("pyscript")}
+    assert len(runtime) >= 5 and all(VERSIONED_RUNTIME.match(p.split("/")[1]) for p in runtime), sorted(runtime)
     asked = {path for path, size in again if size > 0}
     assert not asked & set(versioned), sorted(asked & set(versioned))
-    assert not [p for p in asked if p.startswith("/pyscript/")]  # the runtime, as before
+    assert not asked & runtime, sorted(asked & runtime)  # the runtime, in its versioned folder
     assert "/" in asked  # the page itself is asked for again: it names the current build
     used = {path for path, _ in again if path in versioned}  # all but what saves a snapshot (done)
     assert len(used) >= 10 and not used & asked, sorted(used)

@@ -30,7 +30,8 @@ SERVED = ("/static/", "/playwright/fixtures/", "/py/app/editor.py", "/pyodide/")
 
 def _find_pyodide():
     """A local Pyodide (npm `pyodide` files) for the glue test, if one was assembled."""
-    cands = [ROOT / "site" / "pyscript" / "pyodide", ROOT / "runtime" / "pyodide", ROOT / "site" / "pyscript"]
+    cands = sorted((ROOT / "site").glob("pyscript.*/pyodide"))  # a built app site's versioned runtime
+    cands += [ROOT / "site" / "pyscript" / "pyodide", ROOT / "runtime" / "pyodide", ROOT / "site" / "pyscript"]
     cands += sorted((ROOT / ".cache" / "runtime" / "unpacked").glob("pyodide-*/package"))
     for d in cands:
         if all((d / f).is_file() for f in ("pyodide.mjs", "pyodide.asm.wasm", "python_stdlib.zip")):

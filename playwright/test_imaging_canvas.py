@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from imagesynth.build import versions
+
 REPO = Path(__file__).resolve().parent.parent
 CONTRACT_FILE = REPO / "tests" / "imaging_contract.py"
 PAGE_FILE = Path(__file__).resolve().parent / "fixtures" / "imaging_canvas.html"
@@ -130,7 +132,9 @@ def canvas_page(site_dir, browser):
     page routing: the test page from playwright/fixtures, the rest from the site; any
     request elsewhere is aborted and recorded (test_page_asked_nothing_outside)."""
     site = Path(site_dir)
-    files = {"/imaging_canvas.html": PAGE_FILE.read_bytes()}
+    # the page names the runtime as the app's sources do; the built site has it in a versioned folder
+    runtime = versions.runtime_dir(site).name
+    files = {"/imaging_canvas.html": PAGE_FILE.read_bytes().replace(b"./pyscript/", f"./{runtime}/".encode())}
     outside: list[str] = []
     console: list[str] = []
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from imagesynth.build import BuildError, bytecode, pins, preloads, pyscript_pyc, snapshot
+from imagesynth.build import BuildError, bytecode, pins, preloads, pyscript_pyc, snapshot, versions
 from imagesynth.build.cli import build_site, main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,18 +60,19 @@ def test_app_files_copied(built):
 
 def test_runtime_files(built):
     dest, _, _ = built
-    for rel in ("pyscript/core.js", "pyscript/core.css",
-                "pyscript/pyodide/pyodide.mjs", "pyscript/pyodide/pyodide.asm.mjs",
-                "pyscript/pyodide/pyodide.asm.wasm", "pyscript/pyodide/python_stdlib.zip",
-                "pyscript/pyodide/pyodide-lock.json"):
-        assert (dest / rel).is_file(), rel
-    assert not list((dest / "pyscript").glob("*.map"))
-    assert not (dest / "pyscript" / "micropython").exists()  # off by default
+    runtime = versions.runtime_dir(dest)
+    assert versions.VERSIONED_RUNTIME.match(runtime.name)  # the site has a page: a versioned folder
+    assert not (dest / "pyscript").exists()
+    for rel in ("core.js", "core.css", "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs",
+                "pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"):
+        assert (runtime / rel).is_file(), rel
+    assert not list(runtime.glob("*.map"))
+    assert not (runtime / "micropython").exists()  # off by default
 
 
 def test_lock_hashes_match_served_files(built):
     dest, _, _ = built
-    pdir = dest / "pyscript" / "pyodide"
+    pdir = versions.runtime_dir(dest) / "pyodide"
     lock = json.loads((pdir / "pyodide-lock.json").read_text())
     served = {p.name for p in pdir.glob("*.whl")}
     assert {w.filename for w in pins.WHEELS} <= served
@@ -100,7 +101,7 @@ def test_runtime_json(built):
     rj = json.loads((dest / "runtime.json").read_text())
     assert rj["pyscript"] == pins.PYSCRIPT.version == "0.7.31"
     assert rj["pyodide"] == pins.PYODIDE.version
-    assert rj["interpreter"] == "./pyscript/pyodide/pyodide.mjs"
+    assert rj["interpreter"] == f"./{versions.runtime_dir(dest).name}/pyodide/pyodide.mjs"
     assert rj["pillow"] in (True, False)
     assert rj["imaging"] == ("pillow" if rj["pillow"] else "canvas")
     assert rj["packages"]["micropip"] == "0.11.1"
@@ -157,12 +158,12 @@ def test_pyscript_chunks_preloaded(built):
     dest, _, logs = built
     html = (dest / "index.html").read_text()
     assert preloads.MARKER not in html
-    core_js = (dest / "pyscript" / "core.js").read_text()
-    names = preloads.chunk_names(dest / "pyscript")
+    core_js = (versions.runtime_dir(dest) / "core.js").read_text()
+    names = preloads.chunk_names(versions.runtime_dir(dest))
     assert len(names) == 2 and names[0] in core_js and names[1].startswith("error-")
     for name in names:
-        assert f'<link rel="modulepreload" href="pyscript/{name}">' in html
-        assert (dest / "pyscript" / name).is_file()
+        assert f'<link rel="modulepreload" href="{versions.runtime_dir(dest).name}/{name}">' in html
+        assert (versions.runtime_dir(dest) / name).is_file()
     assert ROOT.joinpath("index.html").read_text().count(preloads.MARKER) == 1
 
 
@@ -177,7 +178,7 @@ def test_runtime_snapshot_is_named_for_its_runtime(built):
     manifest = json.loads((dest / snapshot.MANIFEST).read_text())
     assert manifest["key"] == key
     assert len(manifest["modules"]) == info["stdlib_bytecode"]
-    assert key == snapshot.snapshot_key(dest / "pyscript" / "pyodide", manifest["modules"], dest / snapshot.WORKER)
+    assert key == snapshot.snapshot_key(versions.runtime_dir(dest) / "pyodide", manifest["modules"], dest / snapshot.WORKER)
     assert ROOT.joinpath("index.html").read_text().count(snapshot.MARKER) == 1
     assert ROOT.joinpath(snapshot.WORKER).is_file()
 
@@ -258,7 +259,7 @@ def test_stdlib_start_up_modules_have_bytecode(built):
     dest, info, logs = built
     assert info["stdlib_bytecode"] > 100
     assert any(line.startswith("stdlib bytecode: ") for line in logs)
-    with zipfile.ZipFile(dest / "pyscript" / "pyodide" / "python_stdlib.zip") as zf:
+    with zipfile.ZipFile(versions.runtime_dir(dest) / "pyodide" / "python_stdlib.zip") as zf:
         names = set(zf.namelist())
         # asyncio: Pyodide's own start; html.entities: PyScript's package (import base64,html,io)
         for mod in ("asyncio/__init__", "json/decoder", "html/entities", "encodings/cp437"):
@@ -354,7 +355,7 @@ def test_pillow_from_a_pyodide_dist_folder(tmp_path, app_root):
     info = build_site(tmp_path / "site", app_root=app_root, cache=cache, pyodide_dist=dist,
                       log=lambda m: None)
     assert info["pillow"] is True and info["imaging"] == "pillow"
-    served = tmp_path / "site" / "pyscript" / "pyodide" / wheel.name
+    served = versions.runtime_dir(tmp_path / "site") / "pyodide" / wheel.name
     lock_out = json.loads((served.parent / "pyodide-lock.json").read_text())
     assert lock_out["packages"]["pillow"]["sha256"] == sha256(served)
 
@@ -411,7 +412,7 @@ def test_pyscript_package_has_checked_bytecode(built):
     import _imp
 
     dest, info, logs = built
-    sources = pyscript_pyc.package_sources(dest / "pyscript")
+    sources = pyscript_pyc.package_sources(versions.runtime_dir(dest))
     assert "pyscript/__init__.py" in sources and len(sources) > 5
     files = json.loads((dest / pyscript_pyc.OUT).read_text())["files"]
     assert info["pyscript_bytecode"] == len(files) == len(sources)

@@ -17,6 +17,9 @@ from serverfixture import running_server
 WASM = b"\x00asm\x01\x00\x00\x00" + bytes(range(256)) * 64
 
 
+RUNTIME = "pyscript.0123456789ab"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
@@ -27,10 +30,12 @@ def site(tmp_path_factory):
     (root / "static").mkdir()
     (root / "static" / "app.0123456789ab.css").write_text("body{}")  # a build's versioned copy
     (root / "static" / "app.css").write_text("body{}")
-    (root / "pyscript" / "pyodide").mkdir(parents=True)
-    (root / "pyscript" / "core.js").write_text("console.log('core');\n" * 200)
-    (root / "pyscript" / "pyodide" / "pyodide.asm.wasm").write_bytes(WASM)
-    (root / "pyscript" / "pyodide" / "python_stdlib.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    (root / RUNTIME / "pyodide").mkdir(parents=True)  # the runtime as a build names it
+    (root / RUNTIME / "core.js").write_text("console.log('core');\n" * 200)
+    (root / RUNTIME / "pyodide" / "pyodide.asm.wasm").write_bytes(WASM)
+    (root / RUNTIME / "pyodide" / "python_stdlib.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    (root / "pyscript").mkdir()  # a runtime under its plain name (a site with no page of its own)
+    (root / "pyscript" / "core.js").write_text("console.log('plain');\n")
     (root / "wheels").mkdir()
     (root / "wheels" / "imagesynth-0.1.0-py3-none-any.whl").write_bytes(b"PK\x03\x04whl")
     (root / "sub").mkdir()
@@ -53,9 +58,9 @@ def c(site):
 @pytest.mark.parametrize("path,ctype", [
     ("/", "text/html"), ("/index.html", "text/html"), ("/app.mjs", "text/javascript"),
     ("/pyscript.toml", "application/toml"), ("/data.json", "application/json"),
-    ("/pyscript/pyodide/pyodide.asm.wasm", "application/wasm"),
-    ("/pyscript/pyodide/python_stdlib.zip", "application/zip"),
-    ("/wheels/imagesynth-0.1.0-py3-none-any.whl", "application/zip"), ("/pyscript/core.js", "text/javascript"),
+    (f"/{RUNTIME}/pyodide/pyodide.asm.wasm", "application/wasm"),
+    (f"/{RUNTIME}/pyodide/python_stdlib.zip", "application/zip"),
+    ("/wheels/imagesynth-0.1.0-py3-none-any.whl", "application/zip"), (f"/{RUNTIME}/core.js", "text/javascript"),
 ])
 def test_mime_types_and_csp(c, path, ctype):
     r = c.get(path)
@@ -82,10 +87,16 @@ def test_csp_allows_local_http_servers_but_not_http_in_general():
 
 
 def test_runtime_is_cached_long_and_app_files_revalidate(c):
-    assert "immutable" in c.get("/pyscript/core.js").headers["cache-control"]
-    assert "max-age=31536000" in c.get("/pyscript/pyodide/pyodide.asm.wasm").headers["cache-control"]
+    assert "immutable" in c.get(f"/{RUNTIME}/core.js").headers["cache-control"]
+    assert "max-age=31536000" in c.get(f"/{RUNTIME}/pyodide/pyodide.asm.wasm").headers["cache-control"]
     for path in ("/", "/app.mjs", "/pyscript.toml", "/static/app.css"):
         assert c.get(path).headers["cache-control"] == "no-cache"
+
+
+def test_runtime_under_its_plain_name_revalidates(c):
+    """Its files can change under the same names with a new pin: a year's cache would keep the
+    old ones (build/versions.py)."""
+    assert c.get("/pyscript/core.js").headers["cache-control"] == "no-cache"
 
 
 def test_files_named_with_the_builds_version_are_cached_long(c):
@@ -108,7 +119,7 @@ def test_304_by_etag_and_by_date(c):
 
 def test_gzip_for_text_and_wasm_only(site):
     with running_server(site) as srv:
-        for path, raw in (("/pyscript/pyodide/pyodide.asm.wasm", WASM), ("/app.mjs", (site / "app.mjs").read_bytes())):
+        for path, raw in ((f"/{RUNTIME}/pyodide/pyodide.asm.wasm", WASM), ("/app.mjs", (site / "app.mjs").read_bytes())):
             r = httpx.get(srv.url + path, headers={"accept-encoding": "gzip"})
             assert r.headers["content-encoding"] == "gzip"
             assert int(r.headers["content-length"]) < len(raw)

@@ -7,10 +7,11 @@ CPython only.  Layout written into ``dest``::
     py/imagesynth.zip                                the core, pure modules only
     py/pyscript-bytecode.json                        PyScript's own package, compiled
     py/runtime-snapshot.json                         what a snapshot of Python's start holds
-    pyscript/                                        @pyscript/core dist/
-    pyscript/pyodide/                                pyodide core + served wheels
-    pyscript/pyodide/pyodide-lock.json               hashes of the files served
-    pyscript/micropython/                            only with micropython=True
+    pyscript.<version>/                              @pyscript/core dist/ (plain pyscript/ in
+                                                     a site with no index.html: versions.py)
+    pyscript.<version>/pyodide/                      pyodide core + served wheels
+    pyscript.<version>/pyodide/pyodide-lock.json     hashes of the files served
+    pyscript.<version>/micropython/                  only with micropython=True
     runtime.json                                     what the page has
 
 The core is a plain zip of the ``imagesynth`` package that PyScript's ``files``
@@ -553,6 +554,13 @@ def build_site(
         lock = {"info": base_lock["info"], "packages": {**base_lock["packages"], **lock_packages}}
         (py_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
 
+        if mpy_pkg is not None:
+            mpy_dir = ps_dir / "micropython"
+            mpy_dir.mkdir()
+            for path in mpy_pkg.iterdir():
+                if path.suffix in (".mjs", ".wasm") or path.name == "LICENSE":
+                    shutil.copy2(path, mpy_dir / path.name)
+
         # Bytecode for the page's modules, made by the served Pyodide (changes the zips' bytes),
         # and for the stdlib modules the page imports at start (changes python_stdlib.zip).
         pkg_json = json.loads((pyodide_pkg / "package.json").read_text())
@@ -564,17 +572,13 @@ def build_site(
         zips = [tmp / CORE_ZIP] + ([tmp / APP_ZIP] if app_zip else [])
         has_bytecode = bytecode.add_bytecode(zips, py_dir, pkg_json["version"], cache, log)
         pyscript_pycs = pyscript_pyc.write_pyscript_bytecode(tmp, py_dir, pkg_json["version"], cache, log)
+        # the runtime is complete: its folder is named by its contents (build/versions.py says why)
+        runtime_name = versions.version_runtime(tmp)
+        py_dir = tmp / runtime_name / "pyodide"
         snapshot_key = snapshot.write_snapshot_files(tmp, py_dir, stdlib_pycs)
         core_sha = sha256_file(tmp / CORE_ZIP)
         if app_zip:
             app_zip["sha256"] = sha256_file(tmp / APP_ZIP)
-
-        if mpy_pkg is not None:
-            mpy_dir = ps_dir / "micropython"
-            mpy_dir.mkdir()
-            for path in mpy_pkg.iterdir():
-                if path.suffix in (".mjs", ".wasm") or path.name == "LICENSE":
-                    shutil.copy2(path, mpy_dir / path.name)
 
         if pillow_files:
             log(f"pillow: {pillow_entries[pins.PILLOW_LOCK_KEY]['version']} from {pillow_source}")
@@ -591,7 +595,7 @@ def build_site(
             "python": _pyodide_python(pyodide_pkg),
             "pyscript": pins.PYSCRIPT.version,
             "micropython": pins.MICROPYTHON.version if mpy_pkg is not None else None,
-            "interpreter": "./pyscript/pyodide/pyodide.mjs",
+            "interpreter": f"./{runtime_name}/pyodide/pyodide.mjs",
             "packages": {
                 e["name"] if key != pins.PILLOW_LOCK_KEY else key: e["version"]
                 for key, e in lock_packages.items()

@@ -1,11 +1,11 @@
-"""Versioned names for the app's own files, so that a returning visit does not ask for them.
+"""Versioned names for the app's own files and its runtime, so that a returning visit does not
+ask for them, and gets the new ones after a new build.
 
-The runtime under ``pyscript/`` is cached for a year; the app's own files were
-served ``no-cache``, because a new build must reach the next visit. So every
-load revalidated each of them, and a warm load waited for those round trips in
-its critical path: ``first-run.js`` blocks the parser in ``<head>``, the
-``start-pyodide.js`` that starts Python is found only after it, then
-``snapshot-restore.js`` and PyScript's bytecode. Measured (warm loads in turn,
+The app's own files were served ``no-cache``, because a new build must reach
+the next visit. So every load revalidated each of them, and a warm load waited
+for those round trips in its critical path: ``first-run.js`` blocks the parser
+in ``<head>``, the ``start-pyodide.js`` that starts Python is found only after
+it, then ``snapshot-restore.js`` and PyScript's bytecode. Measured (warm loads in turn,
 one browser): the app ready at 462 ms against the bare ``loadPyodide()`` page's
 406 with revalidation, 410 with those files served from the cache.
 
@@ -22,6 +22,17 @@ their contents, because the scripts name each other in a cycle
 The plain files stay too, for anything else that names them (tests, the
 bench). The mask editor's modules are not in the set: the first screen does not
 load them, and they are revalidated as before.
+
+The runtime (PyScript, Pyodide, the served wheels: 16 MB) is renamed instead of
+copied: ``pyscript/`` becomes ``pyscript.<version>/``, a hash of everything in
+it. It used to be cached for a year under its plain name, so after a new pin a
+returning visitor kept the old runtime beside the new app (whose bytecode and
+snapshot then miss it, and start slowly), and where the cache had dropped some
+of its files, old and new Pyodide files could meet, and Python would not start,
+reload after reload. Pyodide fetches its files by fixed names
+from one folder (``indexURL``), so the folder is what carries the version. A
+site with no ``index.html`` (a runtime for someone's own pages) keeps the plain
+name, which those pages need to be able to write.
 """
 
 from __future__ import annotations
@@ -53,6 +64,10 @@ VERSIONED = (
 SCRIPTS = tuple(p for p in VERSIONED if p.endswith(".js"))
 #: a versioned name: what ``imagesynth serve`` may cache for good
 VERSIONED_NAME = re.compile(r"^[^/.]+\.[0-9a-f]{12}\.[a-z0-9]+$")
+#: the runtime's folder as the app's sources name it, and as the build serves it (a versioned
+#: folder: everything under it may be cached for good)
+RUNTIME = "pyscript"
+VERSIONED_RUNTIME = re.compile(r"^pyscript\.[0-9a-f]{12}$")
 
 _ATTR = re.compile(r'\b(href|src)="([^"?#]+)"')
 
@@ -87,6 +102,46 @@ def _rewrite_script(text: str, names: dict[str, str], script: str) -> str:
             new_form = form[: len(form) - len(base)] + new_base
             text = re.sub(r'(["\'`])' + re.escape(form) + r"\1", lambda m: m.group(1) + new_form + m.group(1), text)
     return text
+
+
+def runtime_dir(site: Path) -> Path:
+    """Where a built site holds the runtime: ``pyscript.<version>/``, or ``pyscript/`` in a
+    site with no page of its own."""
+    found = sorted(p for p in site.iterdir() if p.is_dir() and VERSIONED_RUNTIME.match(p.name))
+    return found[0] if found else site / RUNTIME
+
+
+def _tree_version(folder: Path) -> str:
+    h = hashlib.sha256()
+    for file in sorted(folder.rglob("*")):
+        if file.is_file():
+            h.update(file.relative_to(folder).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def _runtime_refs(text: str, new: str) -> str:
+    """Quoted references to the runtime's folder from a script one folder down (static/)."""
+    return re.sub(r'(["\'`])\.\./' + RUNTIME + "/", lambda m: f"{m.group(1)}../{new}/", text)
+
+
+def version_runtime(site: Path) -> str:
+    """Rename the runtime's folder by its contents and point index.html and the scripts at it;
+    returns its name (``pyscript`` unchanged in a site with no index.html). Before
+    ``write_versions``, so that the app's version follows the runtime's."""
+    index, runtime = site / "index.html", site / RUNTIME
+    if not index.is_file() or not runtime.is_dir():
+        return RUNTIME
+    name = f"{RUNTIME}.{_tree_version(runtime)}"
+    runtime.rename(site / name)
+    html = index.read_text(encoding="utf-8")
+    html = _ATTR.sub(lambda m: f'{m.group(1)}="{name}/{m.group(2)[len(RUNTIME) + 1:]}"'
+                     if m.group(2).startswith(RUNTIME + "/") else m.group(0), html)
+    index.write_text(html, encoding="utf-8")
+    for rel in SCRIPTS:
+        if (site / rel).is_file():
+            text = (site / rel).read_text(encoding="utf-8")
+            (site / rel).write_text(_runtime_refs(text, name), encoding="utf-8")
+    return name
 
 
 def write_versions(site: Path) -> dict[str, str]:
@@ -150,7 +205,8 @@ def unversioned_references(site: Path, names: dict[str, str]) -> list[str]:
     reference is fetched again on every visit, and a module named two ways runs twice)."""
     found = []
     html = (site / "index.html").read_text(encoding="utf-8")
-    found += [f"index.html: {m.group(2)}" for m in _ATTR.finditer(html) if m.group(2) in names]
+    found += [f"index.html: {m.group(2)}" for m in _ATTR.finditer(html)
+              if m.group(2) in names or m.group(2).startswith(RUNTIME + "/")]
     config_file = site / "pyscript.json"
     if config_file.is_file():
         def note(value: str) -> str:
@@ -166,4 +222,6 @@ def unversioned_references(site: Path, names: dict[str, str]) -> list[str]:
                 base = other.rpartition("/")[2]
                 if re.search(r'(["\'`])(?:\.{1,2}/)?(?:[\w-]+/)*' + re.escape(base) + r"\1", text):
                     found.append(f"{new}: {base}")
+            if re.search(r'(["\'`])(?:\.{1,2}/)?' + RUNTIME + "/", text):
+                found.append(f"{new}: {RUNTIME}/")
     return found

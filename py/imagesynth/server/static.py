@@ -3,8 +3,8 @@
 Written out rather than Starlette's ``StaticFiles`` because the app needs
 things it does not do together: MIME types for ``.mjs``/``.wasm``/``.whl``/
 ``.toml`` whatever the host's mime database says; long immutable caching for
-the runtime under ``pyscript/`` and for the app's files whose names carry the
-build's version (``build/versions.py``), but revalidation (ETag,
+what the build named by its version (``build/versions.py``: the runtime's folder
+``pyscript.<version>/``, the app's start-up files), but revalidation (ETag,
 Last-Modified, 304) for the rest (``index.html`` names the versions); gzip of
 text and wasm, compressed once and kept (the big files as the server starts,
 and never on the event loop: compressing the 10 MB wasm takes ~0.35 s, during
@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ..build.versions import VERSIONED_NAME
+from ..build.versions import VERSIONED_NAME, VERSIONED_RUNTIME
 from .csp import content_security_policy
 
 MIME_TYPES = {
@@ -59,15 +59,16 @@ MIME_TYPES = {
 }
 COMPRESSIBLE = {".html", ".htm", ".js", ".mjs", ".css", ".json", ".map", ".wasm", ".toml", ".py", ".txt", ".md",
                 ".svg", ".webmanifest"}
-IMMUTABLE_DIRS = ("pyscript/",)  # the versioned runtime: cache for a year
 LONG_CACHE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 GZIP_MIN = 1024
 GZIP_AHEAD_MIN = 64 * 1024  # compressed when the server starts: the runtime's wasm and JS
 
+
 def _cached_long(rel: str) -> bool:
-    """The versioned runtime, and the app's files named by the build's version."""
-    return rel.startswith(IMMUTABLE_DIRS) or bool(VERSIONED_NAME.match(rel.rpartition("/")[2]))
+    """The runtime in its versioned folder, and the app's files named by the build's version. A
+    plain ``pyscript/`` (a site with no page of its own) may change under the same names."""
+    return bool(VERSIONED_RUNTIME.match(rel.partition("/")[0]) or VERSIONED_NAME.match(rel.rpartition("/")[2]))
 
 
 NOT_BUILT_PAGE = """<!doctype html>

@@ -67,7 +67,7 @@ VERSIONED_NAME = re.compile(r"^[^/.]+\.[0-9a-f]{12}\.[a-z0-9]+$")
 #: the runtime's folder as the app's sources name it, and as the build serves it (a versioned
 #: folder: everything under it may be cached for good)
 RUNTIME = "pyscript"
-VERSIONED_RUNTIME = re.compile(r"^pyscript\.[0-9a-f]{12}$")
+VERSIONED_RUNTIME = re.compile(rf"^{RUNTIME}\.[0-9a-f]{{12}}$")
 
 _ATTR = re.compile(r'\b(href|src)="([^"?#]+)"')
 

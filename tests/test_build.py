@@ -59,10 +59,11 @@ def test_app_files_copied(built):
 
 
 def test_runtime_files(built):
-    dest, _, _ = built
+    dest, _, logs = built
     runtime = versions.runtime_dir(dest)
     assert versions.VERSIONED_RUNTIME.match(runtime.name)  # the site has a page: a versioned folder
     assert not (dest / "pyscript").exists()
+    assert f"runtime: {runtime.name}/, named by its contents (a host may cache it for good)" in logs
     for rel in ("core.js", "core.css", "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs",
                 "pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"):
         assert (runtime / rel).is_file(), rel

@@ -575,6 +575,8 @@ def build_site(
         # the runtime is complete: its folder is named by its contents (build/versions.py says why)
         runtime_name = versions.version_runtime(tmp)
         py_dir = tmp / runtime_name / "pyodide"
+        if runtime_name != versions.RUNTIME:
+            log(f"runtime: {runtime_name}/, named by its contents (a host may cache it for good)")
         snapshot_key = snapshot.write_snapshot_files(tmp, py_dir, stdlib_pycs)
         core_sha = sha256_file(tmp / CORE_ZIP)
         if app_zip:

@@ -426,13 +426,12 @@ def _runtime_folder(site: Path) -> None:
     """The baseline pages name the runtime as the app's sources do (``../pyscript/``); the build
     serves it in a folder named by its version, as the app's page gets it (build/versions.py):
     the same files, cached the same way."""
-    from imagesynth.build.versions import RUNTIME, runtime_dir
+    from imagesynth.build.versions import point_at_runtime, runtime_dir
 
     name = runtime_dir(site).name
     for page in (site / "bench").glob("*.*"):
         if page.suffix in (".html", ".js", ".json"):
-            text = page.read_text(encoding="utf-8")
-            page.write_text(text.replace(f"../{RUNTIME}/", f"../{name}/"), encoding="utf-8")
+            page.write_text(point_at_runtime(page.read_text(encoding="utf-8"), name), encoding="utf-8")
 
 
 def _npm_stdlib(dest: Path) -> None:

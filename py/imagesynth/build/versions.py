@@ -119,8 +119,9 @@ def _tree_version(folder: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def _runtime_refs(text: str, new: str) -> str:
-    """Quoted references to the runtime's folder from a script one folder down (static/)."""
+def point_at_runtime(text: str, new: str) -> str:
+    """Quoted references to the runtime's folder from a file one folder down (static/, and the
+    bench's pages) pointed at its versioned name."""
     return re.sub(r'(["\'`])\.\./' + RUNTIME + "/", lambda m: f"{m.group(1)}../{new}/", text)
 
 
@@ -140,7 +141,7 @@ def version_runtime(site: Path) -> str:
     for rel in SCRIPTS:
         if (site / rel).is_file():
             text = (site / rel).read_text(encoding="utf-8")
-            (site / rel).write_text(_runtime_refs(text, name), encoding="utf-8")
+            (site / rel).write_text(point_at_runtime(text, name), encoding="utf-8")
     return name
 
 

@@ -1,6 +1,6 @@
 """imagesynth benchmark (issue 7): where the time goes, beside baselines measured in the same run.
 
-  .venv/bin/python bench/run.py [--runs 5] [--json out.json] [--quick]
+  .venv/bin/python bench/run.py [--runs 5] [--json out.json] [--quick] [--latency MS]
 
 Builds the site into a temp dir, serves it with ``imagesynth serve``'s app (sandbox at /v1)
 on a free loopback port, adds the baseline pages of bench/pages/ under /bench/, and drives
@@ -284,6 +284,7 @@ class Bench:
         self.notes: list[str] = []
         self.only: set[str] = set()  # --only groups (empty: all)
         self.offsite: list[str] = []  # requests a page made for another machine (new_context)
+        self.latency = 0.0  # --latency: ms Chromium adds to each request (new_page)
 
     # -- recording
     def put(self, key: str, value=None, baseline=None, unit="ms", *, limit=None, ratio_limit=None,
@@ -448,7 +449,7 @@ def _npm_stdlib(dest: Path) -> None:
 
 
 # Comments (they mention <script>), every script element and every preload; the page keeps its
-# CSP <meta> and gets the first visit's class, which first-run.js would set.
+# CSP <meta> and gets the first visit's class, which the page's inline script in <head> would set.
 _SCRIPTS = re.compile(r"<!--.*?-->|<script\b[^>]*>.*?</script>|<link rel=\"(?:module)?preload\"[^>]*>", re.S)
 NOSCRIPT_PAGE = "bench-noscript.html"
 
@@ -481,6 +482,22 @@ def new_context(bench: Bench):
 
     ctx.on("request", note)
     return ctx
+
+
+def new_page(ctx, bench: Bench):
+    """A page of ``ctx``; with --latency, every request it makes waits that long more, as on a
+    network rather than this machine's loopback (Chromium's own emulation, through CDP).
+
+    On loopback a request is answered in a few ms, so files a page can only ask for one after
+    another cost it little here, and a round trip each on a network: the first-visit script in
+    <head>, as a file, held back the stylesheet and Python's start by one (bench/FINDINGS.md)."""
+    page = ctx.new_page()
+    if bench.latency:
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": bench.latency,
+                                                      "downloadThroughput": -1, "uploadThroughput": -1})
+    return page
 
 
 def app_url(bench: Bench) -> str:
@@ -632,7 +649,7 @@ def measure_boot(bench: Bench):
         try:
             for which in order:
                 ctx = new_context(bench)
-                page = ctx.new_page()
+                page = new_page(ctx, bench)
                 if which in typed_pages:
                     try:
                         path, samples, focused = typed_pages[which]
@@ -808,7 +825,7 @@ def measure_app(bench: Bench):
     base = bench.server.url
     ctx = new_context(bench)
     try:
-        page = ctx.new_page()
+        page = new_page(ctx, bench)
         page.set_default_timeout(60_000)
         _connect_sandbox(page, base)
 
@@ -816,7 +833,7 @@ def measure_app(bench: Bench):
         # the baseline page in its own context (window): a second tab in the app's context would
         # share its renderer and be hidden behind it
         bctx = new_context(bench)
-        bpage = bctx.new_page()
+        bpage = new_page(bctx, bench)
         bpage.goto(base + "/bench/fetchimg.html")
         have_png = (bench.site / "bench" / "img1024.png").is_file()
         app_ms, base_ms, marks = [], [], []
@@ -992,7 +1009,7 @@ def measure_memory(bench: Bench):
     base = bench.server.url
     ctx = new_context(bench)
     try:
-        page = ctx.new_page()
+        page = new_page(ctx, bench)
         page.set_default_timeout(90_000)
         page.goto(base + "/", wait_until="commit")
         _wait_ready(page)
@@ -1170,7 +1187,8 @@ def fmt(v, unit):
 def table(bench: Bench, meta: dict) -> str:
     w = max(len(f) for _, f, _ in ROWS)
     lines = [f"imagesynth benchmark  {meta['when']}  {meta['machine']}  runs={meta['runs']}"
-             f"{'  (quick)' if meta['quick'] else ''}",
+             f"{'  (quick)' if meta['quick'] else ''}"
+             f"{'  latency=%g ms' % meta['latency_ms'] if meta.get('latency_ms') else ''}",
              f"{'figure':<{w}}  {'median':>10}  {'baseline':>10}  {'ratio':>6}  {'target':<18}  result",
              "-" * (w + 64)]
     for key, label, target in ROWS:
@@ -1207,6 +1225,8 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs per figure (median is reported)")
     ap.add_argument("--json", type=Path, default=None, help="also write the table as JSON here")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions inside rows (for tests; < 2 min)")
+    ap.add_argument("--latency", type=float, default=0.0, metavar="MS",
+                    help="add MS to every request the pages make, as on a network (default 0: loopback)")
     ap.add_argument("--only", default="", help=f"comma-separated groups to run: {', '.join(GROUPS)} "
                                                "(default: all; the others print n/a)")
     args = ap.parse_args(argv)
@@ -1217,6 +1237,7 @@ def main(argv=None) -> int:
     runs = max(1, args.runs)
     bench = Bench(runs, args.quick)
     bench.only = only
+    bench.latency = max(0.0, args.latency)
     started = time.monotonic()
     browser_keys = GROUPS["boot"] + GROUPS["app"] + GROUPS["memory"]
 
@@ -1250,7 +1271,7 @@ def main(argv=None) -> int:
                                                ("memory", measure_memory)):
                             bench.guarded(group, _in_own_browser(pw, measure), bench)
     meta = {"when": time.strftime("%Y-%m-%d %H:%M", time.localtime()), "machine": machine(), "runs": runs,
-            "quick": args.quick, "seconds": round(time.monotonic() - started, 1),
+            "quick": args.quick, "latency_ms": bench.latency, "seconds": round(time.monotonic() - started, 1),
             "chromium": CHROMIUM}
     print(table(bench, meta))
     if args.json:

@@ -10,6 +10,17 @@ import zipfile
 import pytest
 
 from apphelpers import download_bytes, generate, open_app, use_compatible, wait_run_end
+from imagesynth.server.csp import FIRST_VISIT_SCRIPT
+
+# Whether index.html's inline script had marked a first visit when the page was parsed (Python
+# takes the mark over later), and every CSP violation the page reports.
+FIRST_VISIT_PROBE = """
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation',
+        (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+    document.addEventListener('DOMContentLoaded',
+        () => { window.__firstVisit = document.documentElement.classList.contains('first-run'); });
+"""
 
 KEY = "sk-test-S3CRETkey-7f3a9c1e5b2d4f6a8c0e"
 
@@ -157,14 +168,12 @@ def test_remembered_key_is_in_local_storage_only(browser, key_server):
 
 def test_csp_meta_lets_the_app_run_on_a_static_host(page, static_server, screenshot):
     """A static host sends no CSP header: the <meta> policy alone applies, and the app boots under it."""
-    page.add_init_script("""
-        window.__violations = [];
-        document.addEventListener('securitypolicyviolation',
-            (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
-    """)
+    page.add_init_script(FIRST_VISIT_PROBE)
     open_app(page, static_server)
+    assert page.evaluate("window.__firstVisit") is True  # the page's inline script ran
     policy = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
-    assert "script-src 'self' 'wasm-unsafe-eval'" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert f"script-src 'self' {FIRST_VISIT_SCRIPT} 'wasm-unsafe-eval'" in policy
+    assert "'unsafe-inline'" not in policy.split("style-src")[0]
     assert "connect-src 'self' https: http://localhost:* http://127.0.0.1:*" in policy
     assert page.evaluate("window.__violations") == []
     # an inline script (what an injected prompt would need) is refused
@@ -178,7 +187,11 @@ def test_csp_meta_lets_the_app_run_on_a_static_host(page, static_server, screens
 def test_csp_header_and_meta_both_allow_the_app(page, server):
     if server.kind != "imagesynth":
         pytest.skip("needs imagesynth serve")
+    page.add_init_script(FIRST_VISIT_PROBE)
     resp = page.goto(server.url + "/")
     header = resp.headers.get("content-security-policy", "")
-    assert "script-src" in header
+    assert FIRST_VISIT_SCRIPT in header
     page.wait_for_selector("body[data-wired]", timeout=60_000)
+    # the page's inline script ran under both policies: a first visit's card was there from the start
+    assert page.evaluate("window.__firstVisit") is True
+    assert page.evaluate("window.__violations") == []

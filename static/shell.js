@@ -1,6 +1,6 @@
 // The only JavaScript the shell needs before Python is ready: say the first screen's
-// connection card is open (static/first-run.js has shown it from the first frame, by a class
-// on <html>; py/app/connect.py takes it over), and say so if Python never starts.
+// connection card is open (index.html's inline script in <head> has shown it from the first
+// frame, by a class on <html>; py/app/connect.py takes it over), and say so if Python never starts.
 // Everything else (settings, generation, views) is Python in py/app/.
 (function () {
   "use strict";

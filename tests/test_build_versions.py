@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 INDEX = """<!doctype html>
 <link rel="icon" href="static/icon.svg">
-<script src="static/first-run.js"></script>
+<script>document.documentElement.classList.add("first-run");</script>
 <link rel="stylesheet" href="static/app.css">
 <script type="module" async src="static/start-pyodide.js"></script>
 <a href="#prompt">skip</a>
@@ -35,7 +35,7 @@ SCRIPTS = {
     "static/snapshot-restore.js": "// imports snapshot-save.js when idle\nimport('./snapshot-save.js');\n",
     "static/snapshot-save.js": 'import { writeNote } from "./snapshot-restore.js";\n',
     "static/snapshot-worker.js": 'import { pack } from "./snapshot-restore.js";\n',
-    "static/first-run.js": "1;\n", "static/shell.js": "2;\n", "static/idb.js": "export {};\n",
+    "static/shell.js": "2;\n", "static/idb.js": "export {};\n",
 }
 
 
@@ -106,10 +106,11 @@ def test_the_page_names_the_versioned_copies(site):
     assert (site / names["static/app.css"]).read_text() == "body{}"
 
     html = (site / "index.html").read_text()
-    for rel in ("static/icon.svg", "static/first-run.js", "static/app.css", "static/start-pyodide.js",
+    for rel in ("static/icon.svg", "static/app.css", "static/start-pyodide.js",
                 "py/app.zip", "py/app/main.py"):
         assert f'"{names[rel]}"' in html and f'"{rel}"' not in html
     assert 'href="#prompt"' in html and f'src="{runtime}/core.js"' in html and 'config="pyscript.json"' in html
+    assert '<script>document.documentElement.classList.add("first-run");</script>' in html  # inline: left as it is
 
     config = json.loads((site / "pyscript.json").read_text())
     assert config["interpreter"] == "./" + names["static/start-pyodide.js"]
@@ -184,7 +185,7 @@ def test_the_repos_page_names_every_start_up_file_by_its_version(tmp_path):
     assert set(names) == set(versions.VERSIONED)
     assert versions.unversioned_references(tmp_path, names) == []
     html = (tmp_path / "index.html").read_text()
-    for rel in ("static/first-run.js", "static/app.css", "static/start-pyodide.js", "static/snapshot-restore.js",
+    for rel in ("static/app.css", "static/start-pyodide.js", "static/snapshot-restore.js",
                 "static/shell.js", "static/idb.js", "py/app/main.py", "py/app.zip", "runtime.json"):
         assert names[rel] in html, rel
     start = (tmp_path / names["static/start-pyodide.js"]).read_text()

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from imagesynth.server.csp import content_security_policy
+from imagesynth.server.csp import FIRST_VISIT_SCRIPT, content_security_policy
 from sandbox_testkit import client
 from serverfixture import running_server
 
@@ -72,7 +72,7 @@ def test_mime_types_and_csp(c, path, ctype):
 
 def test_csp_string():
     csp = content_security_policy()
-    for part in ("default-src 'self'", "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+    for part in ("default-src 'self'", f"script-src 'self' {FIRST_VISIT_SCRIPT} 'wasm-unsafe-eval' 'unsafe-eval'",
                  "connect-src 'self' https:", "img-src 'self' data: blob:", "worker-src 'self' blob:",
                  "object-src 'none'", "base-uri 'none'", "style-src 'self' 'unsafe-inline'"):
         assert part in csp

@@ -315,8 +315,8 @@ def toggle_panel(evt=None) -> None:
 
 
 def _adopt_first_run() -> None:
-    """static/first-run.js showed the card by a class on <html> (no layout change before the
-    first frame); from here its hidden attribute says whether it is shown."""
+    """index.html's inline script in <head> showed the card by a class on <html> (no layout change
+    before the first frame); from here its hidden attribute says whether it is shown."""
     root = dom.document.documentElement
     if root.classList.contains("first-run"):
         el("connect").hidden = False

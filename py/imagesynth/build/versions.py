@@ -3,9 +3,9 @@ ask for them, and gets the new ones after a new build.
 
 The app's own files were served ``no-cache``, because a new build must reach
 the next visit. So every load revalidated each of them, and a warm load waited
-for those round trips in its critical path: ``first-run.js`` blocks the parser
-in ``<head>``, the ``start-pyodide.js`` that starts Python is found only after
-it, then ``snapshot-restore.js`` and PyScript's bytecode. Measured (warm loads in turn,
+for those round trips in its critical path: ``first-run.js`` blocked the parser
+in ``<head>`` (it is inline now), the ``start-pyodide.js`` that starts Python was
+found only after it, then ``snapshot-restore.js`` and PyScript's bytecode. Measured (warm loads in turn,
 one browser): the app ready at 462 ms against the bare ``loadPyodide()`` page's
 406 with revalidation, 410 with those files served from the cache.
 
@@ -45,7 +45,6 @@ from pathlib import Path
 #: the files a visit loads before Python is ready, relative to the site; not index.html and
 #: pyscript.json, which name the others and so must be asked for again on every visit
 VERSIONED = (
-    "static/first-run.js",
     "static/app.css",
     "static/icon.svg",
     "static/shell.js",

@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 
 import chromium
+from imagesynth.build import versions
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -30,8 +31,10 @@ SERVED = ("/static/", "/playwright/fixtures/", "/py/app/editor.py", "/pyodide/")
 
 def _find_pyodide():
     """A local Pyodide (npm `pyodide` files) for the glue test, if one was assembled."""
-    cands = sorted((ROOT / "site").glob("pyscript.*/pyodide"))  # a built app site's versioned runtime
-    cands += [ROOT / "site" / "pyscript" / "pyodide", ROOT / "runtime" / "pyodide", ROOT / "site" / "pyscript"]
+    site = ROOT / "site"
+    # a built site's runtime, in its versioned folder or plain pyscript/ (build/versions.py's rule)
+    cands = [versions.runtime_dir(site) / "pyodide"] if site.is_dir() else []
+    cands += [ROOT / "runtime" / "pyodide", site / "pyscript"]
     cands += sorted((ROOT / ".cache" / "runtime" / "unpacked").glob("pyodide-*/package"))
     for d in cands:
         if all((d / f).is_file() for f in ("pyodide.mjs", "pyodide.asm.wasm", "python_stdlib.zip")):

@@ -17,6 +17,10 @@ The server sends it as a header; the app build can put the same string in a
   clear text.  Other origins are passed in.
 - ``worker-src 'self' blob:``: PyScript starts its worker from a Blob URL.
 - ``img-src data: blob:``: results are shown from data/blob URLs.
+- ``form-action 'none'``: the page submits no form (the app reads its fields), so
+  nothing injected can post the key field anywhere.
+
+The page's ``<meta>`` carries this same string (``tests/test_csp_page.py``).
 """
 
 from __future__ import annotations
@@ -46,5 +50,6 @@ def content_security_policy(extra_connect: Iterable[str] = ()) -> str:
         "style-src 'self' 'unsafe-inline'; "
         "worker-src 'self' blob:; "
         "object-src 'none'; "
-        "base-uri 'none'"
+        "base-uri 'none'; "
+        "form-action 'none'"
     )

@@ -174,3 +174,24 @@ def test_generate_right_after_use_connection_waits_for_it(page, sandbox_server):
     page.wait_for_function("document.querySelector('#runs .run').getAttribute('data-state') === 'done'",
                            timeout=60_000)
     assert page.inner_text("#conn-status").startswith("Sandbox")
+
+
+def test_generate_at_ready_on_a_return_visit_uses_the_saved_connection(page, sandbox_server):
+    """Someone back with a saved connection types while Python starts and presses Ctrl+Enter
+    the moment it is ready, while the saved connection is still being checked: the run goes
+    ahead with it, rather than asking them to choose a connection they already have."""
+    open_app(page, sandbox_server)
+    use_sandbox(page)
+    page.add_init_script(SLOW_MODELS_JS)
+    page.goto(sandbox_server.url + "/", wait_until="commit")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'prompt'", polling="raf")
+    page.keyboard.type("back again")
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#runs .run", timeout=30_000)
+    assert not alert_titles(page.locator("#alerts")), alert_titles(page.locator("#alerts"))
+    page.wait_for_function("document.querySelector('#runs .run').getAttribute('data-state') === 'done'",
+                           timeout=60_000)
+    assert page.inner_text("#conn-status").startswith("Sandbox")
+    assert page.locator("#connect").is_hidden()
+

@@ -150,6 +150,7 @@ async def boot() -> None:
         node.disabled = False
     document.body.classList.remove("booting")
     document.body.setAttribute("data-ready", "1")
+    restoring = connect.start()  # the saved connection, restored beside the rest (connect.start says why)
     # when Python's own code started and how long the app's boot took (ms since navigation),
     # and how many modules were compiled from source on the way (the build gives the stdlib's
     # start-up ones and all of ours bytecode: a number above 0 is start-up time spent compiling);
@@ -185,7 +186,7 @@ async def boot() -> None:
 
     document.body.setAttribute("data-boot", f"{boot_line} {_pyscript_pycs()}")
     document.body.setAttribute("data-wired", "1")  # everything above is in place (tests wait for it)
-    await connect.start()
+    await restoring
     document.body.setAttribute("data-connected", "1" if app.connected else "0")
 
 

@@ -230,17 +230,20 @@ async def use_connection(evt=None) -> None:
 
 
 _activating: asyncio.Future | None = None  # the connection being put in use, if any
+_restoring: asyncio.Future | None = None  # start(): the sandbox detected, the saved connection restored
 
 
 async def connecting() -> bool:
     """Wait for a connection that is being put in use; whether one is in use now. (Generate
     pressed right after "Use this connection", or while a saved one is restored, goes ahead
     with it instead of asking the user to choose one.)"""
-    pending = _activating
-    if pending is not None:
+    while True:  # the restore may start an activation, and the user another: wait until none is left
+        pending = next((f for f in (_restoring, _activating) if f is not None and not f.done()), None)
+        if pending is None:
+            break
         try:
             await asyncio.shield(pending)
-        except Exception:  # noqa: BLE001 - activate() has said what went wrong
+        except Exception:  # noqa: BLE001 - activate() has said what went wrong; boot() reports _restore()'s
             pass
     return bool(app.connected and app.connection is not None)
 
@@ -323,8 +326,12 @@ def _adopt_first_run() -> None:
         root.classList.remove("first-run")
 
 
-async def start() -> None:
-    """Wire the panel; detect the sandbox; restore the saved connection."""
+def start() -> asyncio.Future:
+    """Wire the panel now, and detect the sandbox and restore the saved connection in the
+    background. Called when Generate starts to work, not after the rest of the boot: the
+    panel's buttons are enabled then, and a returning user who typed while Python started and
+    presses Ctrl+Enter at once must get the saved connection, not "choose a connection"
+    (connecting() waits for the restore). The restore is awaited by boot() for its errors."""
     _adopt_first_run()
     for radio in _nodes('input[name="provider"]'):
         on(radio, "change", update_fields)
@@ -334,6 +341,12 @@ async def start() -> None:
     on(el("show-key"), "click", toggle_key_visibility)
     on(el("open-connect"), "click", toggle_panel)
 
+    global _restoring
+    _restoring = asyncio.ensure_future(_restore())
+    return _restoring
+
+
+async def _restore() -> None:
     global _detection
     _detection = asyncio.ensure_future(detect_sandbox())
     app.sandbox_url = await _detection

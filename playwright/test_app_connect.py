@@ -195,3 +195,37 @@ def test_generate_at_ready_on_a_return_visit_uses_the_saved_connection(page, san
     assert page.inner_text("#conn-status").startswith("Sandbox")
     assert page.locator("#connect").is_hidden()
 
+
+
+# Each /v1/models request's start and end, in the page, in order of start.
+MODELS_TIMES_JS = """
+(() => {
+  const fetch0 = window.fetch;
+  window.__models = [];
+  window.fetch = async function (input, init) {
+    const url = String(input && input.url || input);
+    if (!url.endsWith('/v1/models')) return fetch0.call(this, input, init);
+    const t = {start: performance.now(), end: null};
+    window.__models.push(t);
+    try { return await fetch0.call(this, input, init); } finally { t.end = performance.now(); }
+  };
+})();
+"""
+
+
+def test_a_saved_endpoint_is_checked_beside_the_sandbox_detection(page, sandbox_server):
+    """On a return visit the saved endpoint's models are asked for while this site is still
+    being asked whether it has a sandbox, not a round trip after: the two /v1/models requests
+    overlap (each is held back 1.5 s, so one after the other could not)."""
+    open_app(page, sandbox_server)
+    use_compatible(page, sandbox_server.url + "/v1", KEY, remember=True)
+    page.wait_for_selector("#conn-status[data-state=ok]")
+    page.add_init_script(SLOW_MODELS_JS)
+    page.add_init_script(MODELS_TIMES_JS)  # wraps the delay: each timing holds it
+    page.reload()
+    page.wait_for_selector("body[data-connected='1']", timeout=60_000)
+    times = page.evaluate("window.__models")
+    assert len(times) == 2, times  # the detection and the saved endpoint's listing
+    first, second = sorted(times, key=lambda t: t["start"])
+    assert second["start"] < first["end"], times
+    assert page.inner_text("#conn-status").startswith("OpenAI-compatible")

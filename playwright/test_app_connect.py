@@ -196,7 +196,6 @@ def test_generate_at_ready_on_a_return_visit_uses_the_saved_connection(page, san
     assert page.locator("#connect").is_hidden()
 
 
-
 # Each /v1/models request's start and end, in the page, in order of start.
 MODELS_TIMES_JS = """
 (() => {

@@ -350,18 +350,18 @@ async def _restore() -> None:
     global _detection
     _detection = asyncio.ensure_future(detect_sandbox())
     saved = settings.load()
+    checking = None
     if saved is not None and saved.kind != "sandbox" and not (saved.needs_key() and not saved.api_key):
         # an endpoint of its own does not depend on this site's sandbox: its models are asked
         # for beside the detection, not a round trip to this site later
         fill_form(saved)
         app.connection = saved
         checking = asyncio.ensure_future(activate(saved, save=False))
-        app.sandbox_url = await _detection
-        _show_detection(app.sandbox_url)
-        await checking
-        return
     app.sandbox_url = await _detection
     _show_detection(app.sandbox_url)
+    if checking is not None:
+        await checking
+        return
 
     if saved is not None and saved.kind == "sandbox" and not app.sandbox_url:
         saved = None

@@ -228,3 +228,25 @@ def test_a_saved_endpoint_is_checked_beside_the_sandbox_detection(page, sandbox_
     first, second = sorted(times, key=lambda t: t["start"])
     assert second["start"] < first["end"], times
     assert page.inner_text("#conn-status").startswith("OpenAI-compatible")
+
+
+def test_generate_with_a_saved_endpoint_that_is_away_says_so(page, sandbox_server):
+    """A saved endpoint that cannot be reached on a return visit: Generate says that this
+    connection is not connected and points at the panel's reason, rather than asking the
+    user to choose a connection they have chosen."""
+    open_app(page, sandbox_server)
+    use_compatible(page, sandbox_server.url + "/v1", KEY, remember=True)
+    page.wait_for_selector("#conn-status[data-state=ok]")
+    saved = page.evaluate("localStorage.getItem('imagesynth.connection')")
+    page.evaluate("(s) => localStorage.setItem('imagesynth.connection', s)",
+                  saved.replace(sandbox_server.url + "/v1", "http://127.0.0.1:9/v1"))  # nothing listens on 9
+    page.reload()
+    page.wait_for_selector("body[data-connected='0']", timeout=60_000)
+    assert "can't reach" in page.inner_text("#conn-status").lower()
+    page.fill("#prompt", "while the endpoint is away")
+    page.press("#prompt", "Control+Enter")
+    page.wait_for_selector("#alerts .alert")
+    assert alert_titles(page.locator("#alerts")) == ["OpenAI-compatible is not connected"]
+    assert page.locator("#connect").is_visible()
+    assert "Can't reach the endpoint" in page.inner_text("#connect-result")
+    assert page.locator("#runs .run").count() == 0

@@ -441,9 +441,15 @@ async def run_generation(evt=None) -> None:
     from .connect import connecting, show_panel
 
     if not await connecting():  # a connection being put in use right now is waited for
-        views.show_alert(Message("Choose where images come from first",
-                                 "Open “Connection”, pick a provider and press “Use this connection”.", "warn"),
-                         key="form")
+        chosen = app.connection
+        if chosen is None:
+            msg = Message("Choose where images come from first",
+                          "Open “Connection”, pick a provider and press “Use this connection”.", "warn")
+        else:  # chosen (saved, perhaps), but its check failed or its key is gone: the panel says which
+            msg = Message(f"{chosen.label()} is not connected",
+                          "The Connection panel says what went wrong. Put it right there and press "
+                          "“Use this connection”, or choose another provider.", "warn")
+        views.show_alert(msg, key="form")
         show_panel(True, focus=True)
         return
     try:

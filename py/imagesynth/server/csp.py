@@ -1,7 +1,8 @@
 """The app's Content-Security-Policy, in one place.
 
-The server sends it as a header; the app build can put the same string in a
-``<meta http-equiv>`` tag for static hosts that set no headers.  Why each part:
+The server sends it as a header; ``index.html`` carries the same string in a
+``<meta http-equiv>`` tag for static hosts that set no headers
+(``tests/test_csp_page.py`` holds the two equal).  Why each part:
 
 - ``script-src 'self' 'sha256-…' 'wasm-unsafe-eval' 'unsafe-eval'``: Pyodide
   compiles WebAssembly (``wasm-unsafe-eval``) and its JS glue and PyScript's
@@ -19,8 +20,6 @@ The server sends it as a header; the app build can put the same string in a
 - ``img-src data: blob:``: results are shown from data/blob URLs.
 - ``form-action 'none'``: the page submits no form (the app reads its fields), so
   nothing injected can post the key field anywhere.
-
-The page's ``<meta>`` carries this same string (``tests/test_csp_page.py``).
 """
 
 from __future__ import annotations
